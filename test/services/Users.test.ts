@@ -1,0 +1,60 @@
+import { assert, describe, layer } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import { UserId } from "../../src/domain/Ids.ts"
+import { Users } from "../../src/services/Users.ts"
+import * as TestDatabase from "../support/TestDatabase.ts"
+
+const ann = { id: UserId.make(1001), firstName: "Ann", lastName: undefined, username: "ann" }
+
+describe("Users", () => {
+  layer(Users.layer.pipe(Layer.provideMerge(TestDatabase.layer())), { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
+    it.effect("register - creates on first contact with anonymity on, then touches", () =>
+      Effect.gen(function* () {
+        const users = yield* Users
+        const first = yield* users.register(ann)
+        assert.strictEqual(first.id, 1001)
+        assert.isTrue(first.anonymousDefault)
+        assert.isFalse(first.blocked)
+        const renamed = yield* users.register({ ...ann, firstName: "Anna", username: undefined })
+        assert.strictEqual(renamed.firstName, "Anna")
+        assert.isNull(renamed.username)
+        assert.isTrue(renamed.lastSeenAt.getTime() >= first.lastSeenAt.getTime())
+        assert.deepStrictEqual(Option.map(yield* users.get(ann.id), (u) => u.firstName), Option.some("Anna"))
+      }))
+
+    it.effect("register - idempotent under 50 concurrent calls for one id", () =>
+      Effect.gen(function* () {
+        const users = yield* Users
+        const sql = yield* SqlClient.SqlClient
+        const id = UserId.make(2002)
+        yield* Effect.forEach(Array.from({ length: 50 }, (_, i) => i), (i) =>
+          users.register({ id, firstName: `Bob ${i}`, lastName: undefined, username: undefined }),
+        { concurrency: "unbounded", discard: true })
+        const [row] = yield* sql<{ n: number }>`select count(*)::int as n from users where id = ${id}`
+        assert.strictEqual(row?.n, 1)
+      }))
+
+    it.effect("setAnonymity / setBlocked - round trip; unknown user fails NotFound", () =>
+      Effect.gen(function* () {
+        const users = yield* Users
+        yield* users.register(ann)
+        assert.isFalse((yield* users.setAnonymity(ann.id, false)).anonymousDefault)
+        assert.isTrue((yield* users.setAnonymity(ann.id, true)).anonymousDefault)
+        assert.isTrue((yield* users.setBlocked(ann.id, true)).blocked)
+        assert.isFalse((yield* users.setBlocked(ann.id, false)).blocked)
+        const missing = yield* Effect.flip(users.setAnonymity(UserId.make(999_999), true))
+        assert.strictEqual(missing._tag, "UsersError")
+        assert.isTrue(Option.isNone(yield* users.get(UserId.make(999_999))))
+      }))
+
+    it.effect("markInactive - flags the user until they write again", () =>
+      Effect.gen(function* () {
+        const users = yield* Users
+        yield* users.register(ann)
+        yield* users.markInactive(ann.id)
+        assert.deepStrictEqual(Option.map(yield* users.get(ann.id), (u) => u.inactive), Option.some(true))
+        assert.isFalse((yield* users.register(ann)).inactive)
+      }))
+  })
+})
