@@ -13,6 +13,12 @@ export interface AppSettings {
   /** Present exactly when `botMode` is `webhook`. */
   readonly webhook: Option.Option<WebhookSettings>
   readonly httpPort: number
+  readonly telegramRateLimits: {
+    readonly globalPerSecond: number
+    readonly privateChatPerSecond: number
+    readonly privateChatBurst: number
+    readonly groupPerMinute: number
+  }
   readonly updateConcurrency: number
   readonly handlerTimeout: Duration.Duration
   readonly stateTtl: Duration.Duration
@@ -130,6 +136,12 @@ const settings: Config.Config<AppSettings> = Config.all({
     )
   ),
   httpPort: Config.Port("HTTP_PORT").pipe(Config.withDefault(8080)),
+  telegramRateLimits: Config.all({
+    globalPerSecond: between("TELEGRAM_RATE_GLOBAL", 1, 100_000, 30),
+    privateChatPerSecond: between("TELEGRAM_RATE_PER_CHAT", 1, 100_000, 1),
+    privateChatBurst: between("TELEGRAM_RATE_PER_CHAT_BURST", 1, 100_000, 3),
+    groupPerMinute: between("TELEGRAM_RATE_PER_GROUP", 1, 100_000, 20)
+  }),
   updateConcurrency: between("UPDATE_CONCURRENCY", 1, 10_000, 64),
   handlerTimeout: positiveDuration("HANDLER_TIMEOUT", "30 seconds"),
   stateTtl: positiveDuration("STATE_TTL", "10 minutes"),

@@ -1,0 +1,320 @@
+// The Effect face of grammY's Bot API client: every call is an Effect with a classified TelegramError, 429s wait
+// `retry_after`, 5xx and network failures back off exponentially, 403 "blocked by the user" marks the user inactive,
+// and outgoing messages pass Telegram's rate limits (global, per private chat, per group or channel) first.
+import { Context, Data, Duration, Effect, Layer, Metric, Redacted, Schedule } from "effect"
+import { RateLimiter } from "effect/persistence"
+import { Api, GrammyError, HttpError } from "grammy"
+import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, UserFromGetMe } from "grammy/types"
+import { AppConfig } from "../AppConfig.ts"
+import { UserId } from "../domain/Ids.ts"
+import { Users } from "./Users.ts"
+
+export type ChatId = number | string
+export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+
+export interface SendOptions {
+  readonly replyMarkup?: ReplyMarkup | undefined
+}
+
+export interface RateLimits {
+  /** Messages per second across all chats (Telegram: about 30). */
+  readonly globalPerSecond: number
+  /** Messages per second to one private chat, with a burst of `privateChatBurst` (Telegram: about 1). */
+  readonly privateChatPerSecond: number
+  readonly privateChatBurst: number
+  /** Messages per minute to one group or channel (Telegram: 20). */
+  readonly groupPerMinute: number
+}
+
+export interface TelegramOptions {
+  readonly token: string
+  readonly apiRoot: string
+  readonly rateLimits: RateLimits
+  /** First delay of the exponential back-off for 5xx and network failures. */
+  readonly backoffBase: Duration.Input
+}
+
+export const defaultRateLimits: RateLimits = {
+  globalPerSecond: 30,
+  privateChatPerSecond: 1,
+  privateChatBurst: 3,
+  groupPerMinute: 20
+}
+
+export class RateLimited extends Data.TaggedClass("RateLimited")<{ readonly retryAfter: Duration.Duration }> {}
+export class Forbidden extends Data.TaggedClass("Forbidden")<{ readonly description: string }> {}
+export class BadRequest extends Data.TaggedClass("BadRequest")<{ readonly description: string }> {}
+export class Unauthorized extends Data.TaggedClass("Unauthorized")<{ readonly description: string }> {}
+export class Conflict extends Data.TaggedClass("Conflict")<{ readonly description: string }> {}
+export class ServerError extends Data.TaggedClass("ServerError")<{ readonly code: number; readonly description: string }> {}
+export class NetworkError extends Data.TaggedClass("NetworkError")<{ readonly message: string }> {}
+
+export type TelegramErrorReason =
+  | RateLimited
+  | Forbidden
+  | BadRequest
+  | Unauthorized
+  | Conflict
+  | ServerError
+  | NetworkError
+
+export class TelegramError extends Data.TaggedError("TelegramError")<{
+  readonly method: string
+  readonly reason: TelegramErrorReason
+}> {
+  override get message(): string {
+    const reason = this.reason
+    const detail = "description" in reason ? reason.description : "message" in reason ? reason.message : "rate limited"
+    return `${this.method}: ${reason._tag}: ${detail}`
+  }
+  /** "message is not modified" is the answer to an edit that changes nothing: harmless for us. */
+  get isNotModified(): boolean {
+    return this.reason._tag === "BadRequest" && this.reason.description.includes("message is not modified")
+  }
+}
+
+export class Telegram extends Context.Service<
+  Telegram,
+  {
+    readonly getMe: Effect.Effect<UserFromGetMe, TelegramError>
+    readonly getUpdates: (options: {
+      readonly offset: number
+      readonly limit: number
+      readonly timeoutSeconds: number
+      readonly allowedUpdates: ReadonlyArray<string>
+    }) => Effect.Effect<ReadonlyArray<Update>, TelegramError>
+    readonly setWebhook: (url: string, secret: string, allowedUpdates: ReadonlyArray<string>) => Effect.Effect<void, TelegramError>
+    readonly deleteWebhook: Effect.Effect<void, TelegramError>
+    readonly sendMessage: (chatId: ChatId, html: string, options?: SendOptions) => Effect.Effect<number, TelegramError>
+    readonly editMessageText: (
+      chatId: ChatId,
+      messageId: number,
+      html: string,
+      options?: { readonly replyMarkup?: InlineKeyboardMarkup | undefined }
+    ) => Effect.Effect<void, TelegramError>
+    readonly answerCallbackQuery: (
+      callbackQueryId: string,
+      options?: { readonly text?: string | undefined; readonly showAlert?: boolean | undefined }
+    ) => Effect.Effect<void, TelegramError>
+    readonly deleteMessage: (chatId: ChatId, messageId: number) => Effect.Effect<void, TelegramError>
+  }
+>()("confessions/services/Telegram") {
+  static readonly layerNoDeps = (options: TelegramOptions) => Layer.effect(Telegram, make(options))
+
+  static readonly layer = (options: TelegramOptions) =>
+    Telegram.layerNoDeps(options).pipe(Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))))
+
+  static readonly layerConfig: Layer.Layer<Telegram, never, AppConfig | Users> = Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      return Telegram.layer({
+        token: Redacted.value(config.botToken),
+        apiRoot: config.telegramApiRoot,
+        rateLimits: config.telegramRateLimits,
+        backoffBase: "250 millis"
+      })
+    })
+  )
+}
+
+const apiCalls = Metric.counter("confessions_telegram_api_calls_total", {
+  description: "Bot API calls by method and outcome",
+  incremental: true
+})
+const apiRetries = Metric.counter("confessions_telegram_api_retries_total", {
+  description: "Bot API calls retried after a 429, 5xx or network failure",
+  incremental: true
+})
+const rateLimitedResponses = Metric.counter("confessions_telegram_429_total", {
+  description: "429 Too Many Requests answers from the Bot API",
+  incremental: true
+})
+
+const messageMethods = new Set(["sendMessage", "editMessageText"])
+
+const make = (options: TelegramOptions) =>
+  Effect.gen(function* () {
+    const users = yield* Users
+    const limiter = yield* RateLimiter.RateLimiter
+    const api = new Api(options.token, { apiRoot: options.apiRoot })
+    const limits = options.rateLimits
+
+    const throttle = (chatId: ChatId) =>
+      Effect.gen(function* () {
+        yield* RateLimiter.sleep(limiter, {
+          algorithm: "token-bucket",
+          window: "1 second",
+          limit: limits.globalPerSecond,
+          key: "telegram:global"
+        })
+        const isPrivate = typeof chatId === "number" && chatId > 0
+        yield* RateLimiter.sleep(
+          limiter,
+          isPrivate
+            ? {
+                algorithm: "token-bucket",
+                window: Duration.seconds(limits.privateChatBurst / limits.privateChatPerSecond),
+                limit: limits.privateChatBurst,
+                key: `telegram:chat:${chatId}`
+              }
+            : {
+                algorithm: "token-bucket",
+                window: "1 minute",
+                limit: limits.groupPerMinute,
+                key: `telegram:group:${chatId}`
+              }
+        )
+      }).pipe(Effect.orDie)
+
+    const transientRetry = Schedule.max([Schedule.exponential(options.backoffBase), Schedule.recurs(3)]).pipe(
+      Schedule.setInputType<TelegramError>(),
+      Schedule.tap(() => Metric.update(apiRetries, 1))
+    )
+    const rateLimitRetry = Schedule.recurs(5).pipe(
+      Schedule.setInputType<TelegramError>(),
+      Schedule.modifyDelay(({ input }) =>
+        Effect.succeed(input.reason._tag === "RateLimited" ? input.reason.retryAfter : Duration.seconds(1))
+      ),
+      Schedule.tap(() => Metric.update(apiRetries, 1))
+    )
+
+    const call = <A>(method: string, chatId: ChatId | undefined, request: (signal: GrammySignal) => Promise<A>) => {
+      const once = Effect.tryPromise({
+        try: (signal) => request(signal as unknown as GrammySignal),
+        catch: (cause) => classify(method, cause)
+      }).pipe(
+        Effect.tapError((error) =>
+          error.reason._tag === "RateLimited" ? Metric.update(rateLimitedResponses, 1) : Effect.void
+        ),
+        Effect.retry({ while: (error) => error.reason._tag === "RateLimited", schedule: rateLimitRetry })
+      )
+      const throttled = chatId !== undefined && messageMethods.has(method) ? Effect.andThen(throttle(chatId), once) : once
+      return throttled.pipe(
+        Effect.retry({
+          while: (error) => error.reason._tag === "ServerError" || error.reason._tag === "NetworkError",
+          schedule: transientRetry
+        }),
+        Effect.tap(() => Metric.update(Metric.withAttributes(apiCalls, { method, outcome: "ok" }), 1)),
+        Effect.tapError((error) =>
+          Metric.update(Metric.withAttributes(apiCalls, { method, outcome: error.reason._tag }), 1).pipe(
+            Effect.andThen(onFinalFailure(error, chatId))
+          )
+        )
+      )
+    }
+
+    const onFinalFailure = (error: TelegramError, chatId: ChatId | undefined) => {
+      if (error.reason._tag === "Forbidden" && typeof chatId === "number" && chatId > 0 && isBlockedByUser(error.reason.description)) {
+        return users.markInactive(UserId.make(chatId)).pipe(
+          Effect.andThen(Effect.logInfo("user blocked the bot; marked inactive")),
+          Effect.ignore({ log: "Warn" })
+        )
+      }
+      if (error.reason._tag === "BadRequest" && !error.isNotModified) {
+        return Effect.logWarning("Bot API rejected a request", error.message)
+      }
+      return Effect.void
+    }
+
+    return Telegram.of({
+      getMe: call("getMe", undefined, (signal) => api.getMe(signal)),
+      getUpdates: (request) =>
+        call("getUpdates", undefined, (signal) =>
+          api.getUpdates(
+            {
+              offset: request.offset,
+              limit: request.limit,
+              timeout: request.timeoutSeconds,
+              allowed_updates: request.allowedUpdates as Array<"message">
+            },
+            signal
+          )
+        ),
+      setWebhook: (url, secret, allowedUpdates) =>
+        Effect.asVoid(
+          call("setWebhook", undefined, (signal) =>
+            api.setWebhook(
+              url,
+              { secret_token: secret, allowed_updates: allowedUpdates as Array<"message">, drop_pending_updates: false },
+              signal
+            )
+          )
+        ),
+      deleteWebhook: Effect.asVoid(
+        call("deleteWebhook", undefined, (signal) => api.deleteWebhook({ drop_pending_updates: false }, signal))
+      ),
+      sendMessage: (chatId, html, sendOptions) =>
+        call("sendMessage", chatId, (signal) =>
+          api.sendMessage(
+            chatId,
+            html,
+            {
+              parse_mode: "HTML",
+              link_preview_options: { is_disabled: true },
+              ...(sendOptions?.replyMarkup ? { reply_markup: sendOptions.replyMarkup } : {})
+            },
+            signal
+          )
+        ).pipe(Effect.map((message) => message.message_id)),
+      editMessageText: (chatId, messageId, html, editOptions) =>
+        call("editMessageText", chatId, (signal) =>
+          api.editMessageText(
+            chatId,
+            messageId,
+            html,
+            {
+              parse_mode: "HTML",
+              link_preview_options: { is_disabled: true },
+              ...(editOptions?.replyMarkup ? { reply_markup: editOptions.replyMarkup } : {})
+            },
+            signal
+          )
+        ).pipe(
+          Effect.asVoid,
+          Effect.catchIf((error) => error.isNotModified, () => Effect.void)
+        ),
+      answerCallbackQuery: (id, answer) =>
+        Effect.asVoid(
+          call("answerCallbackQuery", undefined, (signal) =>
+            api.answerCallbackQuery(
+              id,
+              {
+                ...(answer?.text !== undefined ? { text: answer.text } : {}),
+                ...(answer?.showAlert !== undefined ? { show_alert: answer.showAlert } : {})
+              },
+              signal
+            )
+          )
+        ),
+      deleteMessage: (chatId, messageId) =>
+        Effect.asVoid(call("deleteMessage", chatId, (signal) => api.deleteMessage(chatId, messageId, signal)))
+    })
+  })
+
+// grammY's Node typings use the abort-controller polyfill's AbortSignal type; Effect hands us the platform one.
+type GrammySignal = Parameters<Api["getMe"]>[0]
+
+const isBlockedByUser = (description: string) =>
+  /bot was blocked by the user|user is deactivated|bot can't initiate conversation/i.test(description)
+
+/** The one place grammY's two error kinds become our reasons. */
+const classify = (method: string, cause: unknown): TelegramError => {
+  if (cause instanceof GrammyError) {
+    const description = cause.description
+    const reason: TelegramErrorReason =
+      cause.error_code === 429
+        ? new RateLimited({ retryAfter: Duration.seconds(cause.parameters.retry_after ?? 1) })
+        : cause.error_code === 403
+          ? new Forbidden({ description })
+          : cause.error_code === 401
+            ? new Unauthorized({ description })
+            : cause.error_code === 409
+              ? new Conflict({ description })
+              : cause.error_code >= 500
+                ? new ServerError({ code: cause.error_code, description })
+                : new BadRequest({ description })
+    return new TelegramError({ method, reason })
+  }
+  const message = cause instanceof HttpError ? cause.message : cause instanceof Error ? cause.message : String(cause)
+  return new TelegramError({ method, reason: new NetworkError({ message }) })
+}
