@@ -1,0 +1,119 @@
+// The processed-updates ledger that makes redelivery harmless. A handler's writes claim the update id inside their
+// own transaction (`transaction`), so writes and the record commit or roll back together; read-only updates are
+// recorded in batches by the dispatcher. Old ids are pruned on a schedule (Telegram keeps updates for 24 hours).
+import { Context, Data, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
+import { SqlClient } from "effect/sql"
+import type { SqlError } from "effect/sql/SqlError"
+import type { UpdateId } from "../domain/Ids.ts"
+
+/** The update being handled by the current fiber, and whether a transaction already claimed it. */
+export interface CurrentUpdateState {
+  readonly updateId: UpdateId
+  readonly claimed: Ref.Ref<boolean>
+}
+
+export const CurrentUpdate = Context.Reference<Option.Option<CurrentUpdateState>>("confessions/updates/CurrentUpdate", {
+  defaultValue: () => Option.none()
+})
+
+/** A transaction found its update already recorded: it was handled before (a redelivery), so nothing is applied. */
+export class AlreadyProcessed extends Data.TaggedError("AlreadyProcessed")<{ readonly updateId: UpdateId }> {}
+
+export interface ProcessedOptions {
+  /** How long a recorded id is kept; Telegram redelivers an unconfirmed update for at most 24 hours. */
+  readonly retention: Duration.Input
+  readonly pruneInterval: Duration.Input
+}
+
+export class Processed extends Context.Service<
+  Processed,
+  {
+    /** Which of `ids` are already recorded (one statement). */
+    readonly recordedAmong: (ids: ReadonlyArray<UpdateId>) => Effect.Effect<ReadonlySet<number>, SqlError>
+    /** Records ids handled without a claiming transaction (one statement for the whole batch). */
+    readonly record: (ids: ReadonlyArray<UpdateId>) => Effect.Effect<void, SqlError>
+    /**
+     * Runs `effect` in a transaction that first claims the current update (when there is one and nothing claimed
+     * it yet). A redelivered update fails `AlreadyProcessed` and its writes roll back.
+     */
+    readonly transaction: <A, E, R>(
+      effect: Effect.Effect<A, E, R>
+    ) => Effect.Effect<A, E | SqlError | AlreadyProcessed, R>
+    readonly prune: Effect.Effect<number, SqlError>
+  }
+>()("confessions/updates/Processed") {
+  static readonly layer = (options: ProcessedOptions): Layer.Layer<Processed, never, SqlClient.SqlClient> =>
+    Layer.effect(Processed, make(options))
+}
+
+const make = (options: ProcessedOptions) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const retentionSeconds = Duration.toSeconds(Duration.fromInputUnsafe(options.retention))
+
+    /** Claims the update unless an earlier committed transaction did; returns whether this one claimed it. */
+    const claim = (state: CurrentUpdateState) =>
+      Effect.gen(function* () {
+        if (yield* Ref.get(state.claimed)) return false
+        const rows = yield* sql`
+          insert into processed_updates (update_id) values (${state.updateId})
+          on conflict (update_id) do nothing
+          returning update_id`
+        if (rows.length === 0) return yield* new AlreadyProcessed({ updateId: state.updateId })
+        yield* Ref.set(state.claimed, true)
+        return true
+      })
+
+    const prune = sql<{ n: number }>`
+      with gone as (
+        delete from processed_updates where processed_at < now() - make_interval(secs => ${retentionSeconds}) returning 1
+      )
+      select count(*)::int as n from gone`.pipe(
+      Effect.map((rows) => rows[0]?.n ?? 0),
+      Effect.withSpan("Processed.prune")
+    )
+
+    yield* prune.pipe(
+      Effect.tap((n) => (n > 0 ? Effect.logDebug(`processed updates pruned: ${n}`) : Effect.void)),
+      Effect.catchCause((cause) => Effect.logWarning("pruning processed updates failed", cause)),
+      Effect.repeat(Schedule.spaced(options.pruneInterval)),
+      Effect.forkScoped
+    )
+
+    return Processed.of({
+      recordedAmong: Effect.fnUntraced(function* (ids) {
+        if (ids.length === 0) return new Set<number>()
+        const rows = yield* sql<{ updateId: bigint | number }>`
+          select update_id from processed_updates where update_id in ${sql.in(ids)}`
+        return new Set(rows.map((row) => Number(row.updateId)))
+      }),
+      record: Effect.fnUntraced(function* (ids) {
+        const [first, ...rest] = ids
+        if (first === undefined) return
+        yield* sql`
+          insert into processed_updates ${sql.insert([{ updateId: first }, ...rest.map((updateId) => ({ updateId }))])}
+          on conflict (update_id) do nothing`
+      }),
+      transaction: (effect) =>
+        Effect.gen(function* () {
+          const current = yield* CurrentUpdate
+          const claimedHere = yield* Ref.make(false)
+          // A transaction that fails after claiming rolls its claim back too, so the flag is reset with it.
+          return yield* sql
+            .withTransaction(
+              Effect.gen(function* () {
+                if (Option.isSome(current)) yield* Ref.set(claimedHere, yield* claim(current.value))
+                return yield* effect
+              })
+            )
+            .pipe(
+              Effect.tapCause(() =>
+                Effect.gen(function* () {
+                  if (Option.isSome(current) && (yield* Ref.get(claimedHere))) yield* Ref.set(current.value.claimed, false)
+                })
+              )
+            )
+        }),
+      prune
+    })
+  })
