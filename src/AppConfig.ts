@@ -105,7 +105,9 @@ const nonNegativeDuration = (name: string, fallback: Duration.Input) =>
   ).pipe(Config.withDefault(Duration.fromInputUnsafe(fallback)))
 
 const adminIdList = Config.Array(
-  Schema.Trim.pipe(Schema.decodeTo(Schema.NumberFromString)).check(Schema.isInt()),
+  Schema.Trim.check(Schema.isPattern(/^[1-9][0-9]{0,15}$/, { message: "Expected positive integer user ids separated by commas" }))
+    .pipe(Schema.decodeTo(Schema.NumberFromString))
+    .check(Schema.isLessThanOrEqualTo(Number.MAX_SAFE_INTEGER)),
   "ADMIN_IDS"
 )
 
