@@ -1,0 +1,172 @@
+// The confessions repository: a user's submission becomes a pending row, admins page through the queue, authors page
+// through their own history, and the channel post of an approved confession is remembered so it can be deleted later.
+// Deciding (approve / reject / delete) lives in Moderation.ts.
+import { Context, Data, Effect, Layer, Option, Result, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import type { SqlError } from "effect/sql/SqlError"
+import { AppConfig } from "../AppConfig.ts"
+import { Status } from "../domain/Confession.ts"
+import { ConfessionId, UserId } from "../domain/Ids.ts"
+import { canParticipate } from "../domain/Permissions.ts"
+import { type TextProblem, validateText } from "../domain/Validation.ts"
+import { Int8, NullableInt8 } from "../sql/Columns.ts"
+import { StatsCache } from "./StatsCache.ts"
+import type { User } from "./Users.ts"
+
+export class Confession extends Schema.Class<Confession>("Confession")({
+  id: Int8.pipe(Schema.decodeTo(ConfessionId)),
+  authorId: Int8.pipe(Schema.decodeTo(UserId)),
+  text: Schema.String,
+  anonymous: Schema.Boolean,
+  status: Status,
+  channelMessageId: NullableInt8,
+  decidedBy: NullableInt8,
+  decidedAt: Schema.NullOr(Schema.Date),
+  rejectReason: Schema.NullOr(Schema.String),
+  createdAt: Schema.Date
+}) {}
+
+/** One page of a list. `page` is 1-based and always within `1..totalPages`; an empty list has one empty page. */
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly page: number
+  readonly totalPages: number
+}
+
+export interface PageRequest {
+  /** Anything a callback may carry: negative, zero, fractional or huge numbers are clamped, never an error. */
+  readonly page: number
+  readonly pageSize: number
+}
+
+export interface ConfessionsOptions {
+  /** CONFESSION_MAX_LENGTH, in characters as `Validation.characterCount` counts them. */
+  readonly confessionMaxLength: number
+}
+
+/** The author may not confess: blocked by an admin. */
+export class Blocked extends Data.TaggedClass("Blocked")<{}> {}
+
+/** The text breaks the length rule; the same rule the feature checked when the text arrived. */
+export class Invalid extends Data.TaggedClass("Invalid")<{ readonly problem: TextProblem }> {}
+
+/** The confession is not (or no longer) approved, e.g. deleted while its channel post was being sent. */
+export class NotApproved extends Data.TaggedClass("NotApproved")<{ readonly confessionId: ConfessionId }> {}
+
+export class ConfessionsError extends Data.TaggedError("ConfessionsError")<{
+  readonly reason: Blocked | Invalid | NotApproved
+}> {}
+
+export class Confessions extends Context.Service<
+  Confessions,
+  {
+    /** Stores a pending confession with the validated (trimmed) text. */
+    readonly submit: (input: {
+      readonly author: User
+      readonly text: string
+      readonly anonymous: boolean
+    }) => Effect.Effect<Confession, SqlError | ConfessionsError>
+    readonly get: (id: ConfessionId) => Effect.Effect<Option.Option<Confession>, SqlError>
+    /** The moderation queue, oldest first. */
+    readonly listPending: (request: PageRequest) => Effect.Effect<Page<Confession>, SqlError>
+    /** "My confessions", newest first; deleted ones are left out. */
+    readonly listByAuthor: (request: PageRequest & { readonly author: UserId }) => Effect.Effect<Page<Confession>, SqlError>
+    /**
+     * Remembers the channel post of an approved confession. Fails `NotApproved` when it was deleted in the meantime,
+     * so the caller deletes the post it just made instead of leaving an orphan in the channel.
+     */
+    readonly setChannelMessage: (id: ConfessionId, messageId: number) => Effect.Effect<void, SqlError | ConfessionsError>
+  }
+>()("confessions/services/Confessions") {
+  /** Needs the SqlClient and the program's one StatsCache. */
+  static readonly layer = (options: ConfessionsOptions): Layer.Layer<Confessions, never, SqlClient.SqlClient | StatsCache> =>
+    Layer.effect(Confessions, make(options))
+
+  static readonly layerConfig: Layer.Layer<Confessions, never, SqlClient.SqlClient | StatsCache | AppConfig> = Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      return Confessions.layer({ confessionMaxLength: config.confessionMaxLength })
+    })
+  )
+}
+
+const make = (options: ConfessionsOptions) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const stats = yield* StatsCache
+
+    const decodeAll = Schema.decodeUnknownEffect(Schema.Array(Confession))
+    // A row that does not match the schema means the schema and the code disagree: a bug, not a user's problem.
+    const rows = <E, R>(query: Effect.Effect<ReadonlyArray<unknown>, E, R>) =>
+      Effect.flatMap(query, (result) => Effect.orDie(decodeAll(result)))
+
+    const paged = Effect.fnUntraced(function* (
+      request: PageRequest,
+      count: Effect.Effect<ReadonlyArray<{ readonly n: unknown }>, SqlError>,
+      select: (limit: number, offset: number) => Effect.Effect<ReadonlyArray<unknown>, SqlError>
+    ) {
+      const pageSize = clampPageSize(request.pageSize)
+      const [first] = yield* count
+      const totalPages = Math.max(1, Math.ceil(Number(first?.n ?? 0) / pageSize))
+      const page = clampPage(request.page, totalPages)
+      const items = yield* rows(select(pageSize, (page - 1) * pageSize))
+      return { items, page, totalPages } satisfies Page<Confession>
+    })
+
+    return Confessions.of({
+      submit: Effect.fn("Confessions.submit")(function* ({ author, text, anonymous }) {
+        if (!canParticipate(author)) return yield* new ConfessionsError({ reason: new Blocked() })
+        const valid = validateText(text, options.confessionMaxLength)
+        if (Result.isFailure(valid)) return yield* new ConfessionsError({ reason: new Invalid({ problem: valid.failure }) })
+        // The block flag is re-read inside the insert: `author` was loaded at the start of the update, and an admin may
+        // have blocked them since. Every update registers its user first, so "no row" can only mean "blocked".
+        const [created] = yield* rows(sql`
+          insert into confessions (author_id, text, anonymous)
+          select id, ${valid.success}::text, ${anonymous}::boolean from users where id = ${author.id} and not blocked
+          returning *`)
+        if (created === undefined) return yield* new ConfessionsError({ reason: new Blocked() })
+        yield* stats.forget(author.id)
+        return created
+      }),
+
+      get: Effect.fn("Confessions.get")(function* (id) {
+        const [found] = yield* rows(sql`select * from confessions where id = ${id}`)
+        return Option.fromNullishOr(found)
+      }),
+
+      listPending: Effect.fn("Confessions.listPending")(function* (request) {
+        return yield* paged(
+          request,
+          sql<{ n: unknown }>`select count(*) as n from confessions where status = 'pending'`,
+          (limit, offset) => sql`
+            select * from confessions where status = 'pending' order by id limit ${limit} offset ${offset}`
+        )
+      }),
+
+      listByAuthor: Effect.fn("Confessions.listByAuthor")(function* (request) {
+        return yield* paged(
+          request,
+          sql<{ n: unknown }>`
+            select count(*) as n from confessions where author_id = ${request.author} and status <> 'deleted'`,
+          (limit, offset) => sql`
+            select * from confessions where author_id = ${request.author} and status <> 'deleted'
+            order by id desc limit ${limit} offset ${offset}`
+        )
+      }),
+
+      setChannelMessage: Effect.fn("Confessions.setChannelMessage")(function* (id, messageId) {
+        const updated = yield* sql`
+          update confessions set channel_message_id = ${messageId}
+          where id = ${id} and status = 'approved'
+          returning id`
+        if (updated.length === 0) return yield* new ConfessionsError({ reason: new NotApproved({ confessionId: id }) })
+      })
+    })
+  })
+
+/** Page sizes come from configuration, but a caller's mistake should not become `limit 0` or a table scan. */
+const clampPageSize = (size: number): number => (Number.isFinite(size) ? Math.min(100, Math.max(1, Math.floor(size))) : 1)
+
+/** 1-based; NaN and anything below 1 is the first page, anything past the end is the last. */
+const clampPage = (page: number, totalPages: number): number =>
+  Number.isNaN(page) ? 1 : Math.min(totalPages, Math.max(1, Math.floor(page)))
