@@ -1,0 +1,143 @@
+// Feedback to the admins: users submit a text, admins page through the open items and resolve each exactly once.
+// Every call is one SQL statement, except a failed `resolve`, which reads why it failed.
+import { Context, Data, Effect, Layer, Option, Result, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import type { SqlError } from "effect/sql/SqlError"
+import { AppConfig } from "../AppConfig.ts"
+import * as Comment from "../domain/Comment.ts"
+import { FeedbackId, UserId } from "../domain/Ids.ts"
+import { type TextProblem, validateText } from "../domain/Validation.ts"
+import { Int8, NullableInt8 } from "../sql/Columns.ts"
+import type { User } from "./Users.ts"
+
+export class FeedbackItem extends Schema.Class<FeedbackItem>("FeedbackItem")({
+  id: Int8.pipe(Schema.decodeTo(FeedbackId)),
+  /** Who wrote it, so an admin's answer can reach them; feedback is not anonymous content. */
+  authorId: Int8.pipe(Schema.decodeTo(UserId)),
+  text: Schema.String,
+  status: Schema.Literals(["open", "resolved"]),
+  resolvedBy: NullableInt8,
+  resolvedAt: Schema.NullOr(Schema.Date),
+  createdAt: Schema.Date
+}) {}
+
+export interface PageRequest {
+  /** Anything a callback may carry: negative, zero, fractional or huge numbers are clamped, never an error. */
+  readonly page: number
+  /** Defaults to the configured page size; clamped to `1..Comment.MaxPageSize`. */
+  readonly pageSize?: number | undefined
+}
+
+export interface FeedbackOptions {
+  /** The longest feedback text, in characters (COMMENT_MAX_LENGTH). */
+  readonly maxLength: number
+  /** The page size when a request names none (COMMENTS_PAGE_SIZE). */
+  readonly pageSize: number
+}
+
+/** The text is empty or too long. */
+export class Invalid extends Data.TaggedClass("Invalid")<{ readonly problem: TextProblem }> {}
+
+/** No feedback with this id. */
+export class NotFound extends Data.TaggedClass("NotFound")<{ readonly id: FeedbackId }> {}
+
+/** Another admin (or an earlier press) resolved it already. */
+export class AlreadyResolved extends Data.TaggedClass("AlreadyResolved")<{
+  readonly id: FeedbackId
+  readonly resolvedBy: number | null
+}> {}
+
+export class FeedbackError extends Data.TaggedError("FeedbackError")<{
+  readonly reason: Invalid | NotFound | AlreadyResolved
+}> {}
+
+export class Feedback extends Context.Service<
+  Feedback,
+  {
+    /** Stores the validated (trimmed) text as an open item. Blocked users may still write: it is how they appeal. */
+    readonly submit: (input: {
+      readonly author: User
+      readonly text: string
+    }) => Effect.Effect<FeedbackItem, SqlError | FeedbackError>
+    /** Open items, oldest first, so the longest waiting is answered first. */
+    readonly listOpen: (request: PageRequest) => Effect.Effect<Comment.Page<FeedbackItem>, SqlError>
+    /** Marks an open item resolved, exactly once whoever presses first. */
+    readonly resolve: (id: FeedbackId, admin: UserId) => Effect.Effect<FeedbackItem, SqlError | FeedbackError>
+    readonly get: (id: FeedbackId) => Effect.Effect<Option.Option<FeedbackItem>, SqlError>
+  }
+>()("confessions/services/Feedback") {
+  static readonly layer = (options: FeedbackOptions): Layer.Layer<Feedback, never, SqlClient.SqlClient> =>
+    Layer.effect(Feedback, make(options))
+
+  /** COMMENT_MAX_LENGTH and COMMENTS_PAGE_SIZE from the configuration. */
+  static readonly layerConfig: Layer.Layer<Feedback, never, SqlClient.SqlClient | AppConfig> = Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      return Feedback.layer({ maxLength: config.commentMaxLength, pageSize: config.commentsPageSize })
+    })
+  )
+}
+
+const make = (options: FeedbackOptions) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const fail = (reason: FeedbackError["reason"]) => Effect.fail(new FeedbackError({ reason }))
+
+    return Feedback.of({
+      submit: Effect.fn("Feedback.submit")(function* ({ author, text }) {
+        const valid = validateText(text, options.maxLength)
+        if (Result.isFailure(valid)) return yield* fail(new Invalid({ problem: valid.failure }))
+        const rows = yield* sql`
+          insert into feedback (author_id, text) values (${author.id}, ${valid.success}::text) returning *`
+        return yield* decodeRow(FeedbackItem, rows[0])
+      }),
+
+      listOpen: Effect.fn("Feedback.listOpen")(function* (request) {
+        const size = Comment.normalizePageSize(request.pageSize ?? options.pageSize)
+        const requested = Comment.normalizePage(request.page)
+        // One statement: the count, the page clamped by the rule of `Comment.clampPage`, and its rows.
+        const rows = yield* sql`
+          with total as (
+            select count(*)::int as n from feedback where status = 'open'
+          ), shown as (
+            select least(${requested}::int, greatest(ceil(n / ${size}::numeric)::int, 1)) as page from total
+          )
+          select f.*, total.n as total
+          from total cross join shown
+          cross join lateral (
+            select * from feedback where status = 'open'
+            order by id
+            limit ${size}::int offset (shown.page - 1) * ${size}::int
+          ) as f
+          order by f.id`
+        const total = rows.length === 0 ? 0 : (yield* decodeRow(TotalRow, rows[0])).total
+        const items = yield* Effect.forEach(rows, (row) => decodeRow(FeedbackItem, row))
+        const window = Comment.clampPage(requested, total, size)
+        return { items, page: window.page, totalPages: window.totalPages, total }
+      }),
+
+      resolve: Effect.fn("Feedback.resolve")(function* (id, admin) {
+        // `status = 'open'` is re-checked after waiting on a concurrent resolve's row lock, so only one succeeds.
+        const rows = yield* sql`
+          update feedback set status = 'resolved', resolved_by = ${admin}, resolved_at = now()
+          where id = ${id} and status = 'open'
+          returning *`
+        if (rows.length > 0) return yield* decodeRow(FeedbackItem, rows[0])
+        const [row] = yield* sql`select * from feedback where id = ${id}`
+        if (row === undefined) return yield* fail(new NotFound({ id }))
+        const existing = yield* decodeRow(FeedbackItem, row)
+        return yield* fail(new AlreadyResolved({ id, resolvedBy: existing.resolvedBy }))
+      }),
+
+      get: Effect.fn("Feedback.get")(function* (id) {
+        const [row] = yield* sql`select * from feedback where id = ${id}`
+        return row === undefined ? Option.none() : Option.some(yield* decodeRow(FeedbackItem, row))
+      })
+    })
+  })
+
+const TotalRow = Schema.Struct({ total: Schema.Number })
+
+/** Checks one row against `schema`. A row that does not match means schema and code disagree: a bug, so a defect. */
+const decodeRow = <A>(schema: Schema.Decoder<A>, row: unknown): Effect.Effect<A> =>
+  Effect.orDie(Schema.decodeUnknownEffect(schema)(row))
