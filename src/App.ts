@@ -1,11 +1,88 @@
-// Composition root: configuration, logging, database and (as features land) the update pipeline and HTTP server.
-// End-to-end tests launch this same `layer` against a fake Bot API.
-import { Layer } from "effect"
+// Composition root: infrastructure (config, logging, database), services, the update pipeline (router,
+// dispatcher, polling or webhook) and the HTTP server, with the feature layers that register routes.
+// End-to-end tests launch the same graph through `make` with a test database and a fake Bot API root.
+import { type PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Option } from "effect"
+import type { SqlClient } from "effect/sql"
 import { AppConfig } from "./AppConfig.ts"
 import * as Logging from "./Logging.ts"
-import * as Database from "./sql/Database.ts"
+import * as Health from "./http/Health.ts"
+import * as Metrics from "./http/Metrics.ts"
+import * as Server from "./http/Server.ts"
+import { AdminNotifications } from "./services/AdminNotifications.ts"
+import { Comments } from "./services/Comments.ts"
+import { ConfessionLimits } from "./services/ConfessionLimits.ts"
+import { Confessions } from "./services/Confessions.ts"
+import { ConversationStore } from "./services/ConversationStore.ts"
+import { Feedback } from "./services/Feedback.ts"
+import { Moderation } from "./services/Moderation.ts"
+import { Reactions } from "./services/Reactions.ts"
+import { StatsCache } from "./services/StatsCache.ts"
+import { StatsQueries } from "./services/StatsQueries.ts"
+import { Telegram } from "./services/Telegram.ts"
 import { Users } from "./services/Users.ts"
+import * as Database from "./sql/Database.ts"
+import { Dispatcher } from "./updates/Dispatcher.ts"
+import * as Polling from "./updates/Polling.ts"
+import { Processed } from "./updates/Processed.ts"
+import { Router } from "./updates/Router.ts"
+import * as Webhook from "./updates/Webhook.ts"
 
-const infrastructure = Layer.mergeAll(Database.layerConfig, Logging.layerConfig)
+/** Everything handlers may use. */
+export const services = Layer.mergeAll(
+  ConversationStore.layerConfig,
+  Confessions.layerConfig,
+  Moderation.layer,
+  AdminNotifications.layer,
+  ConfessionLimits.layerConfig,
+  Comments.layerConfig,
+  Reactions.layerConfig,
+  Feedback.layerConfig
+).pipe(
+  Layer.provideMerge(StatsCache.layerConfig.pipe(Layer.provide(StatsQueries.layer))),
+  Layer.provideMerge(Telegram.layerConfig),
+  Layer.provideMerge(Users.layer),
+  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" }))
+)
 
-export const layer = Users.layer.pipe(Layer.provideMerge(infrastructure), Layer.provide(AppConfig.layerConfig))
+export type Services = Layer.Success<typeof services>
+
+export interface AppOptions<E, R> {
+  /** Feature layers: they register their routes with the Router while they are built. */
+  readonly features: Layer.Layer<never, E, R>
+  readonly database: Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, unknown, AppConfig>
+}
+
+/**
+ * The whole bot, given its features and a database; needs only `AppConfig`. Built bottom-up (database, services
+ * and router, features, dispatcher, update source, HTTP server) and closed in reverse, so the server stops taking
+ * webhooks and polling stops before the dispatcher drains and the pool closes.
+ */
+export const make = <E, R>(options: AppOptions<E, R>) => {
+  const source = Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      return Option.match(config.webhook, { onNone: () => Polling.layerConfig, onSome: Webhook.layerConfig })
+    })
+  )
+  const http = Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      const webhookRoutes = Option.match(config.webhook, { onNone: () => Layer.empty, onSome: Webhook.routes })
+      return Server.layer(Layer.mergeAll(Health.layer, Metrics.layer, webhookRoutes), { port: config.httpPort })
+    })
+  )
+  return http.pipe(
+    Layer.provideMerge(source),
+    Layer.provideMerge(Dispatcher.layerConfig),
+    Layer.provideMerge(options.features),
+    Layer.provideMerge(Router.layer),
+    Layer.provideMerge(services),
+    Layer.provideMerge(options.database),
+    Layer.provideMerge(Logging.layerConfig)
+  )
+}
+
+const features = Layer.empty
+
+export const layer = make({ features, database: Database.layerConfig }).pipe(Layer.provide(AppConfig.layerConfig))

@@ -1,6 +1,6 @@
 // Entry point: read `.env`, build the application layer, run until SIGINT/SIGTERM, then close everything in order.
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Console, Effect, Layer } from "effect"
+import { Cause, Config, Console, Effect, Layer } from "effect"
 import * as App from "./App.ts"
 import { describeConfigError, layerDotEnv } from "./AppConfig.ts"
 
@@ -9,7 +9,7 @@ const program = Layer.launch(App.layer).pipe(
     if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
     const failure = Cause.findErrorOption(cause)
     return (
-      failure._tag === "Some" && failure.value._tag === "ConfigError"
+      failure._tag === "Some" && failure.value instanceof Config.ConfigError
         ? Console.error(describeConfigError(failure.value))
         : Effect.logError("the bot stopped on an unexpected error", cause)
     ).pipe(Effect.andThen(Effect.failCause(cause)))

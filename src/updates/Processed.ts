@@ -30,6 +30,8 @@ export class Processed extends Context.Service<
   {
     /** Which of `ids` are already recorded (one statement). */
     readonly recordedAmong: (ids: ReadonlyArray<UpdateId>) => Effect.Effect<ReadonlySet<number>, SqlError>
+    /** The highest recorded id (-1 when none): newer ids cannot have been handled by an earlier run. */
+    readonly recordedMax: Effect.Effect<number, SqlError>
     /** Records ids handled without a claiming transaction (one statement for the whole batch). */
     readonly record: (ids: ReadonlyArray<UpdateId>) => Effect.Effect<void, SqlError>
     /**
@@ -87,6 +89,9 @@ const make = (options: ProcessedOptions) =>
           select update_id from processed_updates where update_id in ${sql.in(ids)}`
         return new Set(rows.map((row) => Number(row.updateId)))
       }),
+      recordedMax: sql<{ max: bigint | number | null }>`select max(update_id) as max from processed_updates`.pipe(
+        Effect.map((rows) => (rows[0]?.max === null || rows[0]?.max === undefined ? -1 : Number(rows[0].max)))
+      ),
       record: Effect.fnUntraced(function* (ids) {
         const [first, ...rest] = ids
         if (first === undefined) return

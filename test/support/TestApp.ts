@@ -1,0 +1,43 @@
+// Launches the real application graph (App.make) against the fake Bot API and a test database, with settings from
+// a plain record, for end-to-end tests. Telegram's outgoing rate limits are raised so scripted sessions run fast.
+import type { PgClient } from "@effect/sql-pg"
+import { Effect, Layer } from "effect"
+import type { SqlClient } from "effect/sql"
+import * as App from "../../src/App.ts"
+import { AppConfig } from "../../src/AppConfig.ts"
+import { FakeBotApi, token } from "./FakeBotApi.ts"
+
+export const admins = { bea: 900_001, cal: 900_002 } as const
+
+export const baseEnv = (apiRoot: string): Record<string, string> => ({
+  BOT_TOKEN: token,
+  TELEGRAM_API_ROOT: apiRoot,
+  HTTP_PORT: "0",
+  ADMIN_IDS: `${admins.bea},${admins.cal}`,
+  CHANNEL_ID: "-1001234567890",
+  LOG_LEVEL: "warn",
+  LOG_FORMAT: "json",
+  SHUTDOWN_GRACE: "5 seconds",
+  TELEGRAM_RATE_GLOBAL: "100000",
+  TELEGRAM_RATE_PER_CHAT: "100000",
+  TELEGRAM_RATE_PER_CHAT_BURST: "100000",
+  TELEGRAM_RATE_PER_GROUP: "100000"
+})
+
+/**
+ * The app with the given features, reading `env` on top of `baseEnv`; needs a `FakeBotApi` and a database
+ * (the database layer is given separately so a test can restart the app on the same data).
+ */
+export const layer = <E, R>(options: {
+  readonly features: Layer.Layer<never, E, R>
+  readonly env?: Record<string, string>
+  readonly database: Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, unknown>
+}) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const fake = yield* FakeBotApi
+      return App.make({ features: options.features, database: options.database }).pipe(
+        Layer.provideMerge(AppConfig.layerFromEnv({ ...baseEnv(fake.apiRoot), ...options.env }))
+      )
+    })
+  )
