@@ -7,6 +7,7 @@ import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option } 
 import type { Message, Update, User as TelegramUser } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import * as CallbackData from "../domain/CallbackData.ts"
+import * as DeepLink from "../domain/DeepLink.ts"
 import type { Conversation } from "../domain/Conversation.ts"
 import { UpdateId, UserId } from "../domain/Ids.ts"
 import * as Permissions from "../domain/Permissions.ts"
@@ -44,6 +45,10 @@ export interface CallbackContext<K extends CallbackData.Tag> extends Incoming {
   readonly messageId: number | undefined
 }
 
+export interface DeepLinkContext extends MessageContext {
+  readonly link: DeepLink.DeepLink
+}
+
 export interface StateContext<K extends Conversation["_tag"]> extends MessageContext {
   readonly state: Extract<Conversation, { readonly _tag: K }>
 }
@@ -71,6 +76,8 @@ export class Router extends Context.Service<
     readonly onCommand: (names: string | ReadonlyArray<string>, handler: Handler<CommandContext>, options?: RouteOptions) => Effect.Effect<void>
     readonly onCallback: <K extends CallbackData.Tag>(tag: K, handler: Handler<CallbackContext<K>>, options?: RouteOptions) => Effect.Effect<void>
     readonly onState: <K extends Conversation["_tag"]>(tag: K, handler: Handler<StateContext<K>>) => Effect.Effect<void>
+    /** `/start <payload>` from a link such as a channel post's "View / Add Comments" button. */
+    readonly onDeepLink: (handler: Handler<DeepLinkContext>) => Effect.Effect<void>
     /** A reply-keyboard button whose text acts as a command (e.g. "✍️ Confess" → confess). */
     readonly onButtonText: (text: string, command: string) => Effect.Effect<void>
     /** Text or media outside any flow, and unknown commands. */
@@ -120,6 +127,7 @@ const make = Effect.gen(function* () {
   const states = new Map<Conversation["_tag"], Handler<StateContext<Conversation["_tag"]>>>()
   const buttonTexts = new Map<string, string>()
   let fallback: Handler<MessageContext> | undefined
+  let deepLink: Handler<DeepLinkContext> | undefined
   let frozen = false
 
   const register = (what: string, write: () => void) =>
@@ -162,6 +170,12 @@ const make = Effect.gen(function* () {
     const command = text === undefined ? undefined : parseCommand(message, text)
     const aliased = text === undefined ? undefined : buttonTexts.get(text.trim())
     const name = command?.name ?? aliased
+    if (name === "start" && command !== undefined && command.args.length > 0 && deepLink !== undefined) {
+      const link = DeepLink.fromPayload(command.args)
+      if (Option.isSome(link)) {
+        return { route: `deeplink:${link.value._tag}`, run: deepLink({ ...base, link: link.value }) }
+      }
+    }
     if (name !== undefined) {
       const registered = commands.get(name)
       if (registered) {
@@ -295,6 +309,10 @@ const make = Effect.gen(function* () {
       register(`state ${tag}`, () => {
         // Safe: keyed by this tag, so the handler only ever sees states of its own tag.
         states.set(tag, handler as unknown as Handler<StateContext<Conversation["_tag"]>>)
+      }),
+    onDeepLink: (handler) =>
+      register("deep link", () => {
+        deepLink = handler
       }),
     onButtonText: (text, command) => register(`button ${text}`, () => buttonTexts.set(text, command.toLowerCase())),
     onFallback: (handler) =>
