@@ -29,9 +29,11 @@ const loadDotEnv = (contents: string) =>
 
 const envExample = () => Effect.sync(() => readFileSync(new URL("../.env.example", import.meta.url), "utf8"))
 
-// PRODUCT.md's configuration table in its order, plus HANDLER_TIMEOUT and DB_ACQUIRE_TIMEOUT next to their kin.
+// PRODUCT.md's configuration table in its order, plus HANDLER_TIMEOUT, DB_ACQUIRE_TIMEOUT and the Telegram rate
+// limits next to their kin.
 const documentedOrder = [
-  "BOT_TOKEN", "TELEGRAM_API_ROOT", "DATABASE_URL", "DATA_DIR", "ADMIN_IDS", "CHANNEL_ID", "BOT_MODE", "WEBHOOK_URL",
+  "BOT_TOKEN", "TELEGRAM_API_ROOT", "TELEGRAM_RATE_GLOBAL", "TELEGRAM_RATE_PER_CHAT", "TELEGRAM_RATE_PER_CHAT_BURST",
+  "TELEGRAM_RATE_PER_GROUP", "DATABASE_URL", "DATA_DIR", "ADMIN_IDS", "CHANNEL_ID", "BOT_MODE", "WEBHOOK_URL",
   "WEBHOOK_SECRET", "HTTP_PORT", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL", "STATE_MAX_ENTRIES",
   "STATE_SWEEP_INTERVAL", "STATS_CACHE_TTL", "STATS_CACHE_CAPACITY", "DB_POOL_MAX", "DB_CONNECTION_TTL",
   "DB_ACQUIRE_TIMEOUT", "SHUTDOWN_GRACE", "CONFESSION_MAX_LENGTH", "COMMENT_MAX_LENGTH", "COMMENTS_PAGE_SIZE",
@@ -54,6 +56,12 @@ describe("AppConfig", () => {
       assert.strictEqual(config.botMode, "polling")
       assert.isTrue(Option.isNone(config.webhook))
       assert.strictEqual(config.httpPort, 8080)
+      assert.deepStrictEqual(config.telegramRateLimits, {
+        globalPerSecond: 30,
+        privateChatPerSecond: 1,
+        privateChatBurst: 3,
+        groupPerMinute: 20
+      })
       assert.strictEqual(config.updateConcurrency, 64)
       assert.strictEqual(millis(config.handlerTimeout), 30_000)
       assert.strictEqual(millis(config.stateTtl), 10 * 60_000)
@@ -163,7 +171,7 @@ describe("AppConfig", () => {
     ["UPDATE_CONCURRENCY", { UPDATE_CONCURRENCY: "many" }, "expected"],
     ["DB_POOL_MAX", { DB_POOL_MAX: "0" }, "between 1 and"],
     ["COMMENTS_PAGE_SIZE", { COMMENTS_PAGE_SIZE: "2.5" }, "integer"],
-    ["HTTP_PORT", { HTTP_PORT: "70000" }, "between 1 and 65535"],
+    ["HTTP_PORT", { HTTP_PORT: "70000" }, "between 0 and 65535"],
     ["BOT_MODE", { BOT_MODE: "push" }, '"polling" | "webhook"'],
     ["LOG_LEVEL", { LOG_LEVEL: "verbose" }, '"info"'],
     ["LOG_FORMAT", { LOG_FORMAT: "xml" }, '"json"'],
