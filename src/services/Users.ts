@@ -1,6 +1,8 @@
 // The users repository: every interaction registers or touches its Telegram user, and the rest of the program
-// reads anonymity defaults, block flags and reachability from here.
-import { Context, Data, Effect, Layer, Option, Schema } from "effect"
+// reads anonymity defaults, block flags and reachability from here. Registration is remembered for a short while
+// (`touchInterval`), so a user's burst of updates costs one upsert, not one per update; this process's own writes
+// refresh the remembered row, and writes that must see the latest block flag re-check it in SQL.
+import { Clock, Context, Data, Duration, Effect, Layer, Option, Ref, Schema } from "effect"
 import { SqlClient, SqlSchema } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { UserId } from "../domain/Ids.ts"
@@ -26,6 +28,13 @@ export class User extends Schema.Class<User>("User")({
   lastSeenAt: Schema.Date
 }) {}
 
+export interface UsersOptions {
+  /** How long a registration is remembered before the next update refreshes names and last-seen time. */
+  readonly touchInterval: Duration.Duration
+  /** How many users are remembered at most (least recently registered forgotten first). */
+  readonly remembered: number
+}
+
 export class UsersError extends Data.TaggedError("UsersError")<{
   readonly reason: "NotFound"
   readonly userId: UserId
@@ -41,12 +50,46 @@ export class Users extends Context.Service<
     readonly setBlocked: (id: UserId, blocked: boolean) => Effect.Effect<User, SqlError | UsersError>
     /** The user blocked the bot: stop sending them anything until they write again. */
     readonly markInactive: (id: UserId) => Effect.Effect<void, SqlError>
+    /** Drops the remembered row, e.g. after a write elsewhere changed the user (blocking by content id). */
+    readonly forget: (id: UserId) => Effect.Effect<void>
   }
 >()("confessions/services/Users") {
-  static readonly layer: Layer.Layer<Users, never, SqlClient.SqlClient> = Layer.effect(
+  static readonly layer: Layer.Layer<Users, never, SqlClient.SqlClient> = Layer.suspend(() =>
+    Users.layerWith({ touchInterval: Duration.minutes(1), remembered: 10_000 })
+  )
+
+  static readonly layerWith = (options: UsersOptions): Layer.Layer<Users, never, SqlClient.SqlClient> => Layer.effect(
     Users,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
+      // user id -> the row as last written or read, and when; insertion-ordered, so the oldest goes first.
+      const recent = yield* Ref.make(new Map<UserId, { readonly user: User; readonly at: number }>())
+      const touchMillis = Duration.toMillis(options.touchInterval)
+      const remember = (user: User) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          Ref.update(recent, (map) => {
+            map.delete(user.id)
+            map.set(user.id, { user, at })
+            if (map.size > options.remembered) {
+              const oldest = map.keys().next()
+              if (!oldest.done) map.delete(oldest.value)
+            }
+            return map
+          })
+        )
+      const forgetUser = (id: UserId) => Ref.update(recent, (map) => (map.delete(id), map))
+      const rememberedFresh = (profile: TelegramProfile) =>
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          const entry = (yield* Ref.get(recent)).get(profile.id)
+          if (entry === undefined || now - entry.at >= touchMillis) return Option.none<User>()
+          const user = entry.user
+          const sameNames =
+            user.firstName === profile.firstName.slice(0, 256) &&
+            user.lastName === (profile.lastName?.slice(0, 256) ?? null) &&
+            user.username === (profile.username?.slice(0, 64) ?? null)
+          return sameNames && !user.inactive ? Option.some(user) : Option.none<User>()
+        })
 
       const upsert = SqlSchema.findOne({
         Request: Schema.Struct({
@@ -91,25 +134,29 @@ export class Users extends Context.Service<
 
       return Users.of({
         register: Effect.fn("Users.register")(function* (profile) {
+          const remembered = yield* rememberedFresh(profile)
+          if (Option.isSome(remembered)) return remembered.value
           return yield* upsert({
             id: profile.id,
             firstName: profile.firstName,
             lastName: profile.lastName ?? null,
             username: profile.username ?? null
-          }).pipe(Effect.catchTag(["SchemaError", "NoSuchElementError"], Effect.die))
+          }).pipe(Effect.catchTag(["SchemaError", "NoSuchElementError"], Effect.die), Effect.tap(remember))
         }),
         get: Effect.fn("Users.get")(function* (id) {
           return yield* byId(id).pipe(Effect.catchTag("SchemaError", Effect.die))
         }),
         setAnonymity: Effect.fn("Users.setAnonymity")(function* (id, anonymous) {
-          return yield* setFlag("anonymous_default", id, anonymous)
+          return yield* setFlag("anonymous_default", id, anonymous).pipe(Effect.tap(remember))
         }),
         setBlocked: Effect.fn("Users.setBlocked")(function* (id, blocked) {
-          return yield* setFlag("blocked", id, blocked)
+          return yield* setFlag("blocked", id, blocked).pipe(Effect.tap(remember))
         }),
         markInactive: Effect.fn("Users.markInactive")(function* (id) {
           yield* sql`update users set inactive = true where id = ${id}`
-        })
+          yield* forgetUser(id)
+        }),
+        forget: forgetUser
       })
     })
   )

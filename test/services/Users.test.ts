@@ -1,5 +1,6 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
+import { TestClock } from "effect/testing"
 import { SqlClient } from "effect/sql"
 import { UserId } from "../../src/domain/Ids.ts"
 import { Users } from "../../src/services/Users.ts"
@@ -46,6 +47,22 @@ describe("Users", () => {
         const missing = yield* Effect.flip(users.setAnonymity(UserId.make(999_999), true))
         assert.strictEqual(missing._tag, "UsersError")
         assert.isTrue(Option.isNone(yield* users.get(UserId.make(999_999))))
+      }))
+
+    it.effect("register - a burst of updates costs one upsert until the touch interval has passed", () =>
+      Effect.gen(function* () {
+        const users = yield* Users
+        const sql = yield* SqlClient.SqlClient
+        const cid = { id: UserId.make(3003), firstName: "Cid", lastName: undefined, username: undefined }
+        yield* users.register(cid)
+        yield* sql`update users set first_name = 'changed elsewhere' where id = ${cid.id}`
+        assert.strictEqual((yield* users.register(cid)).firstName, "Cid", "remembered, no upsert")
+        const [stored] = yield* sql<{ firstName: string }>`select first_name from users where id = ${cid.id}`
+        assert.strictEqual(stored?.firstName, "changed elsewhere")
+        yield* TestClock.adjust("61 seconds")
+        assert.strictEqual((yield* users.register(cid)).firstName, "Cid")
+        const [refreshed] = yield* sql<{ firstName: string }>`select first_name from users where id = ${cid.id}`
+        assert.strictEqual(refreshed?.firstName, "Cid", "upserted again after the interval")
       }))
 
     it.effect("markInactive - flags the user until they write again", () =>
