@@ -137,7 +137,7 @@ const settings: Config.Config<AppSettings> = Config.all({
       mode === "webhook" ? webhookSettings.pipe(Config.map(Option.some)) : Config.succeed(Option.none())
     )
   ),
-  httpPort: Config.Port("HTTP_PORT").pipe(Config.withDefault(8080)),
+  httpPort: between("HTTP_PORT", 0, 65_535, 8080),
   telegramRateLimits: Config.all({
     globalPerSecond: between("TELEGRAM_RATE_GLOBAL", 1, 100_000, 30),
     privateChatPerSecond: between("TELEGRAM_RATE_PER_CHAT", 1, 100_000, 1),
