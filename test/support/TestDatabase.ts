@@ -14,7 +14,10 @@ export const pgliteOptions: Database.DatabaseOptions = {
   url: Option.none(),
   dataDir: undefined,
   poolMax: 10,
-  connectionTtl: Duration.minutes(5)
+  connectionTtl: Duration.minutes(5),
+  // Tests run on TestClock: far beyond any TestClock.adjust in the suite, so moving time while a statement waits
+  // for a connection never times it out by accident. test/sql/Pool.test.ts sets its own.
+  acquireTimeout: Duration.days(1)
 }
 
 /**
