@@ -71,7 +71,7 @@ const assertOrderedAndOnce = (rows: ReadonlyArray<{ updateId: number; userId: nu
   }
 }
 
-const database = TestDatabase.layer(TestDatabase.backend === "pglite" ? { poolMax: 1 } : {})
+const database = TestDatabase.layer()
 
 describe("Pipeline", () => {
   it.live("dispatcher - 50 users × 20 updates at UPDATE_CONCURRENCY=8: ordered per user, ≤ 8 at once, each once", () =>

@@ -39,7 +39,7 @@ const app = Layer.unwrap(
     return TestApp.layer({
       features: probe,
       env: { HANDLER_TIMEOUT: "1 second" },
-      database: TestDatabase.layer(TestDatabase.backend === "pglite" ? { poolMax: 1 } : {})
+      database: TestDatabase.layer()
     })
   })
 ).pipe(Layer.provideMerge(FakeBotApi.layer))
