@@ -6,7 +6,7 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
-import { Data, Duration, Effect, Layer, Option, Redacted, Semaphore, String } from "effect"
+import { Clock, Data, Duration, Effect, Layer, Metric, Option, Redacted, Semaphore, String } from "effect"
 import { Migrator, SqlClient, Statement } from "effect/sql"
 import type { Connection } from "effect/sql/SqlConnection"
 import { ConnectionError, SqlError, UnknownError } from "effect/sql/SqlError"
@@ -134,6 +134,7 @@ const layerPool = (config: PgClient.PgPoolConfig, options: DatabaseOptions) =>
       // a permit finds a connection idle or one the pool may open (under connectTimeout). Only a statement that
       // has to wait pays for a timer. Like the pool's own queue, waiting is not strictly first come, first served.
       const slots = yield* Semaphore.make(options.poolMax)
+      yield* Metric.update(poolSize, options.poolMax)
       const slot = Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(slots.takeIfAvailable(1), (free) =>
           free
@@ -146,7 +147,15 @@ const layerPool = (config: PgClient.PgPoolConfig, options: DatabaseOptions) =>
               )
         )
       )
-      const acquire = Effect.andThen(slot, pg.reserve)
+      const acquire = Effect.andThen(slot, pg.reserve).pipe(
+        Effect.tap(() =>
+          Effect.andThen(
+            Metric.modify(connectionsInUse, 1),
+            Effect.addFinalizer(() => Metric.modify(connectionsInUse, -1))
+          )
+        ),
+        Effect.map(instrumented)
+      )
       const sql = yield* SqlClient.make({
         acquirer: acquire,
         transactionAcquirer: acquire,
@@ -173,6 +182,43 @@ const layerPool = (config: PgClient.PgPoolConfig, options: DatabaseOptions) =>
       })
     })
   )
+
+const sqlStatements = Metric.counter("confessions_sql_statements_total", {
+  description: "SQL statements sent to the database (transaction control included), by outcome",
+  incremental: true
+})
+const sqlDuration = Metric.histogram("confessions_sql_duration_seconds", {
+  description: "Round-trip time of one SQL statement",
+  boundaries: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
+})
+const connectionsInUse = Metric.gauge("confessions_db_connections_in_use", {
+  description: "Pooled connections checked out right now"
+})
+
+const poolSize = Metric.gauge("confessions_db_pool_max_connections", {
+  description: "Connections the pool may open (DB_POOL_MAX; 1 for embedded PGlite); idle = this − in use, at most"
+})
+
+/** Counts and times every statement at the one place they all pass: the checked-out connection. */
+const instrumented = (connection: Connection): Connection => {
+  const timed = <A>(statement: Effect.Effect<A, SqlError>) =>
+    Effect.gen(function* () {
+      const started = yield* Clock.currentTimeNanos
+      const exit = yield* Effect.exit(statement)
+      const elapsed = Number((yield* Clock.currentTimeNanos) - started) / 1e9
+      yield* Metric.update(sqlDuration, elapsed)
+      yield* Metric.update(Metric.withAttributes(sqlStatements, { outcome: exit._tag === "Success" ? "ok" : "error" }), 1)
+      return yield* exit
+    })
+  return {
+    execute: (sql, params, transformRows) => timed(connection.execute(sql, params, transformRows)),
+    executeRaw: (sql, params) => timed(connection.executeRaw(sql, params)),
+    executeStream: (sql, params, transformRows) => connection.executeStream(sql, params, transformRows),
+    executeValues: (sql, params) => timed(connection.executeValues(sql, params)),
+    executeValuesUnprepared: (sql, params) => timed(connection.executeValuesUnprepared(sql, params)),
+    executeUnprepared: (sql, params, transformRows) => timed(connection.executeUnprepared(sql, params, transformRows))
+  }
+}
 
 const acquireTimedOut = (options: DatabaseOptions) => {
   const message = `Database: no pooled connection became free within ${Duration.format(options.acquireTimeout)} (all ${options.poolMax} in use)`
