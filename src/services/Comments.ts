@@ -10,6 +10,7 @@ import { CommentId, ConfessionId, UserId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
 import { Int8 } from "../sql/Columns.ts"
+import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
 
@@ -93,7 +94,7 @@ export class Comments extends Context.Service<
       readonly author: User
       readonly text: string
       readonly parentId?: CommentId | undefined
-    }) => Effect.Effect<Added, SqlError | CommentsError>
+    }) => Effect.Effect<Added, SqlError | CommentsError | AlreadyProcessed>
     readonly page: (
       request: PageRequest & { readonly confessionId: ConfessionId }
     ) => Effect.Effect<CommentsPage, SqlError | CommentsError>
@@ -108,12 +109,13 @@ export class Comments extends Context.Service<
     readonly get: (id: CommentId) => Effect.Effect<Option.Option<CommentRecord>, SqlError>
   }
 >()("confessions/services/Comments") {
-  /** Needs the SqlClient and the program's one StatsCache. */
-  static readonly layer = (options: CommentsOptions): Layer.Layer<Comments, never, SqlClient.SqlClient | StatsCache> =>
-    Layer.effect(Comments, make(options))
+  /** Needs the SqlClient, the processed-updates ledger and the program's one StatsCache. */
+  static readonly layer = (
+    options: CommentsOptions
+  ): Layer.Layer<Comments, never, SqlClient.SqlClient | Processed | StatsCache> => Layer.effect(Comments, make(options))
 
   /** COMMENT_MAX_LENGTH and COMMENTS_PAGE_SIZE from the configuration. */
-  static readonly layerConfig: Layer.Layer<Comments, never, SqlClient.SqlClient | StatsCache | AppConfig> =
+  static readonly layerConfig: Layer.Layer<Comments, never, SqlClient.SqlClient | Processed | StatsCache | AppConfig> =
     Layer.unwrap(
       Effect.gen(function* () {
         const config = yield* AppConfig
@@ -125,6 +127,7 @@ export class Comments extends Context.Service<
 const make = (options: CommentsOptions) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const processed = yield* Processed
     const stats = yield* StatsCache
     const fail = (reason: CommentsError["reason"]) => Effect.fail(new CommentsError({ reason }))
     const sizeOf = (request: PageRequest) => Comment.normalizePageSize(request.pageSize ?? options.pageSize)
@@ -137,8 +140,9 @@ const make = (options: CommentsOptions) =>
         const parent = parentId ?? null
         // One statement, so the reply counter and the reply are written together or not at all. The block flag is
         // re-read here: `author` was loaded at the start of the update and an admin may have blocked them since.
-        // Exactly one row comes back, whatever happened; its nulls say what was missing.
-        const [row] = yield* sql`
+        // Exactly one row comes back, whatever happened; its nulls say what was missing. The statement runs in the
+        // update's claiming transaction, so a redelivered update never stores the comment twice.
+        const [row] = yield* processed.transaction(sql`
           with actor as (
             select id from users where id = ${author.id} and not blocked
           ), confession as (
@@ -160,7 +164,7 @@ const make = (options: CommentsOptions) =>
             inserted.*
           from (select 1) as one
           left join confession on true
-          left join inserted on true`
+          left join inserted on true`)
         const outcome = yield* decodeRow(AddOutcome, row)
         if (!outcome.allowed) return yield* fail(new Blocked())
         if (outcome.confessionAuthorId === null) return yield* fail(new ConfessionNotFound({ id: confessionId }))

@@ -1,5 +1,6 @@
 // Feedback to the admins: users submit a text, admins page through the open items and resolve each exactly once.
-// Every call is one SQL statement, except a failed `resolve`, which reads why it failed.
+// Every call is one SQL statement, except a failed `resolve`, which reads why it failed. Writes run in the update's
+// claiming transaction (`Processed.transaction`), so a redelivered update never applies them twice.
 import { Context, Data, Effect, Layer, Option, Result, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
@@ -8,6 +9,7 @@ import * as Comment from "../domain/Comment.ts"
 import { FeedbackId, UserId } from "../domain/Ids.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
 import { Int8, NullableInt8 } from "../sql/Columns.ts"
+import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
 import type { User } from "./Users.ts"
 
 export class FeedbackItem extends Schema.Class<FeedbackItem>("FeedbackItem")({
@@ -58,19 +60,23 @@ export class Feedback extends Context.Service<
     readonly submit: (input: {
       readonly author: User
       readonly text: string
-    }) => Effect.Effect<FeedbackItem, SqlError | FeedbackError>
+    }) => Effect.Effect<FeedbackItem, SqlError | FeedbackError | AlreadyProcessed>
     /** Open items, oldest first, so the longest waiting is answered first. */
     readonly listOpen: (request: PageRequest) => Effect.Effect<Comment.Page<FeedbackItem>, SqlError>
     /** Marks an open item resolved, exactly once whoever presses first. */
-    readonly resolve: (id: FeedbackId, admin: UserId) => Effect.Effect<FeedbackItem, SqlError | FeedbackError>
+    readonly resolve: (
+      id: FeedbackId,
+      admin: UserId
+    ) => Effect.Effect<FeedbackItem, SqlError | FeedbackError | AlreadyProcessed>
     readonly get: (id: FeedbackId) => Effect.Effect<Option.Option<FeedbackItem>, SqlError>
   }
 >()("confessions/services/Feedback") {
-  static readonly layer = (options: FeedbackOptions): Layer.Layer<Feedback, never, SqlClient.SqlClient> =>
+  /** Needs the SqlClient and the processed-updates ledger. */
+  static readonly layer = (options: FeedbackOptions): Layer.Layer<Feedback, never, SqlClient.SqlClient | Processed> =>
     Layer.effect(Feedback, make(options))
 
   /** COMMENT_MAX_LENGTH and COMMENTS_PAGE_SIZE from the configuration. */
-  static readonly layerConfig: Layer.Layer<Feedback, never, SqlClient.SqlClient | AppConfig> = Layer.unwrap(
+  static readonly layerConfig: Layer.Layer<Feedback, never, SqlClient.SqlClient | Processed | AppConfig> = Layer.unwrap(
     Effect.gen(function* () {
       const config = yield* AppConfig
       return Feedback.layer({ maxLength: config.commentMaxLength, pageSize: config.commentsPageSize })
@@ -81,14 +87,15 @@ export class Feedback extends Context.Service<
 const make = (options: FeedbackOptions) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const processed = yield* Processed
     const fail = (reason: FeedbackError["reason"]) => Effect.fail(new FeedbackError({ reason }))
 
     return Feedback.of({
       submit: Effect.fn("Feedback.submit")(function* ({ author, text }) {
         const valid = validateText(text, options.maxLength)
         if (Result.isFailure(valid)) return yield* fail(new Invalid({ problem: valid.failure }))
-        const rows = yield* sql`
-          insert into feedback (author_id, text) values (${author.id}, ${valid.success}::text) returning *`
+        const rows = yield* processed.transaction(sql`
+          insert into feedback (author_id, text) values (${author.id}, ${valid.success}::text) returning *`)
         return yield* decodeRow(FeedbackItem, rows[0])
       }),
 
@@ -118,10 +125,10 @@ const make = (options: FeedbackOptions) =>
 
       resolve: Effect.fn("Feedback.resolve")(function* (id, admin) {
         // `status = 'open'` is re-checked after waiting on a concurrent resolve's row lock, so only one succeeds.
-        const rows = yield* sql`
+        const rows = yield* processed.transaction(sql`
           update feedback set status = 'resolved', resolved_by = ${admin}, resolved_at = now()
           where id = ${id} and status = 'open'
-          returning *`
+          returning *`)
         if (rows.length > 0) return yield* decodeRow(FeedbackItem, rows[0])
         const [row] = yield* sql`select * from feedback where id = ${id}`
         if (row === undefined) return yield* fail(new NotFound({ id }))

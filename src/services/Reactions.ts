@@ -1,6 +1,7 @@
 // Likes, dislikes and reports on comments, and the admins' decision on a reported comment. Each press is one SQL
 // statement whose counter changes are derived from the rows it actually changed, so `comments.likes/dislikes/reports`
-// always equal the rows of `reactions`/`reports`, and "exactly once" holds under any concurrency.
+// always equal the rows of `reactions`/`reports`, and "exactly once" holds under any concurrency. The statement runs
+// in the update's claiming transaction (`Processed.transaction`), so a redelivered press is never applied twice.
 import { Context, Data, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
@@ -9,6 +10,7 @@ import { CommentId, UserId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import * as Reaction from "../domain/Reaction.ts"
 import { Int8 } from "../sql/Columns.ts"
+import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
 
@@ -56,12 +58,12 @@ export class Reactions extends Context.Service<
       readonly commentId: CommentId
       readonly user: User
       readonly kind: Reaction.Kind
-    }) => Effect.Effect<Toggled, SqlError | ReactionsError>
+    }) => Effect.Effect<Toggled, SqlError | ReactionsError | AlreadyProcessed>
     /** ⚠️: counts once per user. */
     readonly report: (input: {
       readonly commentId: CommentId
       readonly user: User
-    }) => Effect.Effect<Reported, SqlError | ReactionsError>
+    }) => Effect.Effect<Reported, SqlError | ReactionsError | AlreadyProcessed>
     /**
      * 🙈 Hide / ✔️ Keep on a reported comment, exactly once whoever presses first. The feature has checked that
      * `admin` is one (`Permissions.isAdmin`); the id is recorded as the decider.
@@ -70,16 +72,16 @@ export class Reactions extends Context.Service<
       readonly commentId: CommentId
       readonly admin: UserId
       readonly decision: Decision
-    }) => Effect.Effect<void, SqlError | ReactionsError>
+    }) => Effect.Effect<void, SqlError | ReactionsError | AlreadyProcessed>
   }
 >()("confessions/services/Reactions") {
-  /** Needs the SqlClient and the program's one StatsCache. */
+  /** Needs the SqlClient, the processed-updates ledger and the program's one StatsCache. */
   static readonly layer = (
     options: ReactionsOptions
-  ): Layer.Layer<Reactions, never, SqlClient.SqlClient | StatsCache> => Layer.effect(Reactions, make(options))
+  ): Layer.Layer<Reactions, never, SqlClient.SqlClient | Processed | StatsCache> => Layer.effect(Reactions, make(options))
 
   /** REPORT_THRESHOLD from the configuration. */
-  static readonly layerConfig: Layer.Layer<Reactions, never, SqlClient.SqlClient | StatsCache | AppConfig> =
+  static readonly layerConfig: Layer.Layer<Reactions, never, SqlClient.SqlClient | Processed | StatsCache | AppConfig> =
     Layer.unwrap(
       Effect.gen(function* () {
         const config = yield* AppConfig
@@ -91,6 +93,7 @@ export class Reactions extends Context.Service<
 const make = (options: ReactionsOptions) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const processed = yield* Processed
     const stats = yield* StatsCache
     const fail = (reason: ReactionsError["reason"]) => Effect.fail(new ReactionsError({ reason }))
 
@@ -108,14 +111,15 @@ const make = (options: ReactionsOptions) =>
     return Reactions.of({
       toggle: Effect.fn("Reactions.toggle")(function* ({ commentId, user, kind }) {
         if (!canParticipate(user)) return yield* fail(new Blocked())
-        // Invariants, in one autocommitted statement:
+        // Invariants, in one statement (inside the claiming transaction; its row locks are held until commit, which
+        // changes no outcome below, only how long a concurrent press waits):
         // - At most one of `removed` (same kind pressed again), `switched` (the other kind held) and `added` runs on
         //   the (comment, user) row; they lock it, and under READ COMMITTED a row changed by a concurrent press is
         //   re-checked (or skipped when gone), while `on conflict do nothing` absorbs a concurrent first press. So one
         //   user's concurrent presses leave at most one row, never two.
         // - The counter deltas come from what those three returned, not from a snapshot read, and `counted` adds them
         //   to the comment row under its row lock (re-read after waiting), so counters always equal the rows.
-        const [row] = yield* sql`
+        const [row] = yield* processed.transaction(sql`
           with actor as (
             select id from users where id = ${user.id} and not blocked
           ), target as (
@@ -159,7 +163,7 @@ const make = (options: ReactionsOptions) =>
             exists (select 1 from added) as added
           from (select 1) as one
           left join target on true
-          left join counted on true`
+          left join counted on true`)
         const outcome = yield* decodeRow(ToggleOutcome, row)
         if (!outcome.allowed) return yield* fail(new Blocked())
         if (outcome.authorId === null || outcome.likes === null || outcome.dislikes === null) {
@@ -184,7 +188,7 @@ const make = (options: ReactionsOptions) =>
         if (!canParticipate(user)) return yield* fail(new Blocked())
         // The reports primary key makes a user's report count once; `counted` increments under the comment's row
         // lock, so concurrent reports see distinct totals and exactly one of them equals the threshold.
-        const [row] = yield* sql`
+        const [row] = yield* processed.transaction(sql`
           with actor as (
             select id from users where id = ${user.id} and not blocked
           ), target as (
@@ -204,7 +208,7 @@ const make = (options: ReactionsOptions) =>
             target.reports as before,
             (select reports from counted) as after
           from (select 1) as one
-          left join target on true`
+          left join target on true`)
         const outcome = yield* decodeRow(ReportOutcome, row)
         if (!outcome.allowed) return yield* fail(new Blocked())
         if (outcome.before === null) return yield* fail(new CommentNotFound({ id: commentId }))
@@ -216,7 +220,7 @@ const make = (options: ReactionsOptions) =>
       decide: Effect.fn("Reactions.decide")(function* ({ commentId, admin, decision }) {
         // The report_decisions primary key makes the first decision the only one. Hiding a reply also takes it off
         // its parent's reply counter, so the counter keeps matching the visible replies.
-        const [row] = yield* sql`
+        const [row] = yield* processed.transaction(sql`
           with target as (
             select id, author_id, parent_id from comments where id = ${commentId}
           ), decided as (
@@ -239,7 +243,7 @@ const make = (options: ReactionsOptions) =>
             (select decision from decided) as decided,
             (select decision from report_decisions where comment_id = ${commentId}) as earlier,
             (select count(*) from parent)::int as parents
-          from target`
+          from target`)
         if (row === undefined) return yield* fail(new CommentNotFound({ id: commentId }))
         const outcome = yield* decodeRow(DecideOutcome, row)
         if (outcome.decided === null) {

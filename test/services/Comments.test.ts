@@ -1,16 +1,18 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Predicate, Ref } from "effect"
 import { SqlClient } from "effect/sql"
-import { CommentId, ConfessionId, UserId } from "../../src/domain/Ids.ts"
+import { CommentId, ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
 import { Comments, Invalid } from "../../src/services/Comments.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
 import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { Users } from "../../src/services/Users.ts"
+import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 // One StatsCache shared by the service and the test, so the test sees what the service forgets.
 const Services = Layer.mergeAll(Comments.layer({ maxLength: 50, pageSize: 5 }), Users.layer).pipe(
   Layer.provideMerge(StatsCache.layer({ ttl: "1 hour", capacity: 100 }).pipe(Layer.provide(StatsQueries.layer))),
+  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
   Layer.provideMerge(TestDatabase.layer())
 )
 
@@ -39,8 +41,19 @@ const newConfession = (author: UserId, status: "pending" | "approved" | "rejecte
   })
 
 /** The reason of the expected failure (a success fails the test). */
-const reasonOf = <A, E extends { readonly reason: unknown }, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.flip(effect), (error): E["reason"] => error.reason)
+const reasonOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.flip(effect), (error) =>
+    Predicate.hasProperty(error, "reason")
+      ? // The services' own errors are the members of E that carry a `reason`.
+        Effect.succeed(error.reason as Extract<E, { readonly reason: unknown }>["reason"])
+      : Effect.die(error)
+  )
+
+/** Runs `effect` as the handling of update `id`, as the dispatcher does: its first transaction claims the id. */
+const asUpdate = (id: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Ref.make(false), (claimed) =>
+    Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
+  )
 
 describe("Comments", () => {
   layer(Services, { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
@@ -153,6 +166,17 @@ describe("Comments", () => {
         assert.deepStrictEqual(Option.map(yield* comments.get(hidden.id), (c) => c.replies), Option.some(0))
         const replies = yield* comments.replies({ commentId: parent.id, page: 1 })
         assert.deepStrictEqual(replies.items.map((c) => c.text), ["reply"])
+      }))
+
+    it.effect("add - a redelivered update stores its comment once", () =>
+      Effect.gen(function* () {
+        const comments = yield* Comments
+        const author = yield* newUser()
+        const id = yield* newConfession(author.id)
+        yield* comments.add({ confessionId: id, author, text: "once" }).pipe(asUpdate(7_000_001))
+        const again = yield* Effect.flip(comments.add({ confessionId: id, author, text: "once" }).pipe(asUpdate(7_000_001)))
+        assert.strictEqual(again._tag, "AlreadyProcessed")
+        assert.strictEqual((yield* comments.page({ confessionId: id, page: 1 })).total, 1)
       }))
 
     it.effect("add - forgets the author's cached profile numbers", () =>

@@ -1,12 +1,14 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Predicate, Ref } from "effect"
 import { SqlClient } from "effect/sql"
-import { FeedbackId, UserId } from "../../src/domain/Ids.ts"
-import { AlreadyResolved, Feedback, Invalid } from "../../src/services/Feedback.ts"
+import { FeedbackId, UpdateId, UserId } from "../../src/domain/Ids.ts"
+import { AlreadyResolved, Feedback, FeedbackError, Invalid } from "../../src/services/Feedback.ts"
 import { Users } from "../../src/services/Users.ts"
+import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const Services = Layer.mergeAll(Feedback.layer({ maxLength: 20, pageSize: 5 }), Users.layer).pipe(
+  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
   Layer.provideMerge(TestDatabase.layer())
 )
 
@@ -17,8 +19,19 @@ const newUser = () =>
   )
 
 /** The reason of the expected failure (a success fails the test). */
-const reasonOf = <A, E extends { readonly reason: unknown }, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.flip(effect), (error): E["reason"] => error.reason)
+const reasonOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.flip(effect), (error) =>
+    Predicate.hasProperty(error, "reason")
+      ? // The services' own errors are the members of E that carry a `reason`.
+        Effect.succeed(error.reason as Extract<E, { readonly reason: unknown }>["reason"])
+      : Effect.die(error)
+  )
+
+/** Runs `effect` as the handling of update `id`, as the dispatcher does: its first transaction claims the id. */
+const asUpdate = (id: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Ref.make(false), (claimed) =>
+    Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
+  )
 
 describe("Feedback", () => {
   // Tests run in order on one database; `listOpen` sees every open item, so its test resolves what it created.
@@ -34,6 +47,24 @@ describe("Feedback", () => {
         assert.isNull(item.resolvedBy)
         assert.deepStrictEqual(yield* feedback.get(item.id), Option.some(item))
         assert.isTrue(Option.isNone(yield* feedback.get(FeedbackId.make(987_654_321))))
+      }))
+
+    it.effect("submit - a redelivered update stores its feedback once; resolve too", () =>
+      Effect.gen(function* () {
+        const feedback = yield* Feedback
+        const sql = yield* SqlClient.SqlClient
+        const author = yield* newUser()
+        const item = yield* feedback.submit({ author, text: "once" }).pipe(asUpdate(7_000_001))
+        const again = yield* Effect.flip(feedback.submit({ author, text: "once" }).pipe(asUpdate(7_000_001)))
+        assert.strictEqual(again._tag, "AlreadyProcessed")
+        const [row] = yield* sql<{ n: number }>`select count(*)::int as n from feedback where author_id = ${author.id}`
+        assert.strictEqual(row?.n, 1)
+        const resolveTwice = yield* Effect.flip(feedback.resolve(item.id, UserId.make(1)).pipe(asUpdate(7_000_001)))
+        assert.strictEqual(resolveTwice._tag, "AlreadyProcessed")
+        assert.strictEqual(Option.map(yield* feedback.get(item.id), (i) => i.status).pipe(Option.getOrThrow), "open")
+        yield* feedback.resolve(item.id, UserId.make(1)).pipe(asUpdate(7_000_002))
+        assert.strictEqual(Option.map(yield* feedback.get(item.id), (i) => i.status).pipe(Option.getOrThrow), "resolved")
+        // This item is resolved; the listOpen test below counts only open items.
       }))
 
     it.effect("submit - empty or too long text is Invalid; blocked users may still write", () =>
@@ -66,7 +97,7 @@ describe("Feedback", () => {
         const winner = wins[0]?.resolvedBy ?? null
         for (const outcome of outcomes) {
           if (outcome._tag === "Failure") {
-            assert.deepStrictEqual(outcome.failure.reason, new AlreadyResolved({ id: item.id, resolvedBy: winner }))
+            assert.deepStrictEqual(outcome.failure, new FeedbackError({ reason: new AlreadyResolved({ id: item.id, resolvedBy: winner }) }))
           }
         }
         const again = yield* reasonOf(feedback.resolve(item.id, a))

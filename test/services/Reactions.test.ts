@@ -1,13 +1,14 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option, Predicate, Ref } from "effect"
 import { SqlClient } from "effect/sql"
-import { CommentId, ConfessionId, UserId } from "../../src/domain/Ids.ts"
+import { CommentId, ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
 import type * as Reaction from "../../src/domain/Reaction.ts"
 import { Comments } from "../../src/services/Comments.ts"
 import { Reactions } from "../../src/services/Reactions.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
 import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { type User, Users } from "../../src/services/Users.ts"
+import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const reportThreshold = 3
@@ -19,6 +20,7 @@ const Services = Layer.mergeAll(
   Users.layer
 ).pipe(
   Layer.provideMerge(StatsCache.layer({ ttl: "1 hour", capacity: 1000 }).pipe(Layer.provide(StatsQueries.layer))),
+  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
   Layer.provideMerge(TestDatabase.layer())
 )
 
@@ -80,8 +82,19 @@ const toggle = (commentId: CommentId, user: User, kind: Reaction.Kind) =>
   Reactions.use((reactions) => reactions.toggle({ commentId, user, kind }))
 
 /** The reason of the expected failure (a success fails the test). */
-const reasonOf = <A, E extends { readonly reason: unknown }, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.flip(effect), (error): E["reason"] => error.reason)
+const reasonOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.flip(effect), (error) =>
+    Predicate.hasProperty(error, "reason")
+      ? // The services' own errors are the members of E that carry a `reason`.
+        Effect.succeed(error.reason as Extract<E, { readonly reason: unknown }>["reason"])
+      : Effect.die(error)
+  )
+
+/** Runs `effect` as the handling of update `id`, as the dispatcher does: its first transaction claims the id. */
+const asUpdate = (id: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Ref.make(false), (claimed) =>
+    Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
+  )
 
 describe("Reactions", () => {
   layer(Services, { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
@@ -97,6 +110,21 @@ describe("Reactions", () => {
         assert.deepStrictEqual(yield* toggle(commentId, ann, "like"), { likes: 1, dislikes: 1, mine: "like" })
         assert.deepStrictEqual(yield* toggle(commentId, bob, "dislike"), { likes: 1, dislikes: 0, mine: null })
         yield* assertConsistent(commentId)
+      }))
+
+    it.effect("toggle - a redelivered press is applied once; a new press toggles", () =>
+      Effect.gen(function* () {
+        const { commentId } = yield* newComment
+        const ann = yield* newUser()
+        yield* toggle(commentId, ann, "like").pipe(asUpdate(7_000_001))
+        const again = yield* Effect.flip(toggle(commentId, ann, "like").pipe(asUpdate(7_000_001)))
+        assert.strictEqual(again._tag, "AlreadyProcessed")
+        assert.strictEqual((yield* assertConsistent(commentId)).likes, 1)
+        const reactions = yield* Reactions
+        const report = yield* Effect.flip(reactions.report({ commentId, user: ann }).pipe(asUpdate(7_000_001)))
+        assert.strictEqual(report._tag, "AlreadyProcessed")
+        assert.strictEqual((yield* assertConsistent(commentId)).reports, 0)
+        assert.deepStrictEqual(yield* toggle(commentId, ann, "like").pipe(asUpdate(7_000_002)), { likes: 0, dislikes: 0, mine: null })
       }))
 
     it.effect("toggle - 500 users liking one comment at once make exactly 500 likes", () =>
@@ -258,7 +286,9 @@ describe("Reactions", () => {
           { concurrency: "unbounded" }
         )
         const wins = outcomes.filter((o) => o._tag === "Success")
-        const losses = outcomes.flatMap((o) => (o._tag === "Failure" ? [o.failure.reason] : []))
+        const losses = outcomes.flatMap((o) =>
+          o._tag === "Failure" && o.failure._tag === "ReactionsError" ? [o.failure.reason] : []
+        )
         assert.strictEqual(wins.length, 1)
         assert.strictEqual(losses.length, 3)
         const decisions = new Set(losses.map((r) => (r._tag === "AlreadyDecided" ? r.decision : r._tag)))

@@ -1,0 +1,195 @@
+// Reading and writing comments: the comments view (channel deep link `/start c<ID>`, `/comments <ID>`, paging in
+// place), ➕ Add comment and `/comment <ID>` (awaiting comment), 💬 reply under a comment (awaiting reply), the replies
+// view, and "someone commented on your confession" to the confession's author. Commenters are never named.
+import { Effect, Layer, Option, Schema } from "effect"
+import { AppConfig } from "../AppConfig.ts"
+import * as Conversation from "../domain/Conversation.ts"
+import { type CommentId, ConfessionId, type UserId } from "../domain/Ids.ts"
+import { canParticipate } from "../domain/Permissions.ts"
+import { Comments } from "../services/Comments.ts"
+import { Confessions } from "../services/Confessions.ts"
+import { ConversationStore } from "../services/ConversationStore.ts"
+import { Telegram } from "../services/Telegram.ts"
+import type { User } from "../services/Users.ts"
+import { Reply, Router } from "../updates/Router.ts"
+import * as CommentViews from "../views/CommentViews.ts"
+
+export const layer = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const router = yield* Router
+    const comments = yield* Comments
+    const confessions = yield* Confessions
+    const conversations = yield* ConversationStore
+    const telegram = yield* Telegram
+    const config = yield* AppConfig
+
+    /** Sends the view, or edits the pressed message in place; an edit Telegram refuses becomes a new message. */
+    const present = (chatId: number, messageId: number | undefined, view: CommentViews.View) => {
+      const send = Effect.asVoid(telegram.sendMessage(chatId, view.text, { replyMarkup: view.keyboard }))
+      return messageId === undefined
+        ? send
+        : telegram
+            .editMessageText(chatId, messageId, view.text, { replyMarkup: view.keyboard })
+            .pipe(Effect.catchIf((error) => error.reason._tag === "BadRequest", () => send))
+    }
+
+    const notFound = (id: ConfessionId | string) => new Reply({ text: CommentViews.confessionNotFound(String(id)) })
+
+    const showComments = (chatId: number, messageId: number | undefined, confessionId: ConfessionId, page: number) =>
+      comments.page({ confessionId, page }).pipe(
+        Effect.catchReasons("CommentsError", { ConfessionNotFound: () => Effect.fail(notFound(confessionId)) }),
+        Effect.flatMap((view) => present(chatId, messageId, CommentViews.commentsPage(view)))
+      )
+
+    /** ➕ / `/comment <ID>`: only an approved confession takes comments, and only from someone not blocked. */
+    const startComment = Effect.fnUntraced(function* (user: User, chatId: number, confessionId: ConfessionId) {
+      if (!canParticipate(user)) return yield* new Reply({ text: CommentViews.blocked, alert: true })
+      const confession = yield* confessions.get(confessionId)
+      if (Option.isNone(confession) || confession.value.status !== "approved") return yield* notFound(confessionId)
+      yield* conversations.set(user.id, Conversation.awaitingComment(confessionId))
+      yield* telegram.sendMessage(chatId, CommentViews.askComment(confessionId, config.commentMaxLength))
+    })
+
+    /** Tells the confession's author about a new comment; a failure to reach them never undoes the comment. */
+    const notifyAuthor = (authorId: UserId, confessionId: ConfessionId) => {
+      const notice = CommentViews.newCommentNotice(confessionId)
+      return telegram.sendMessage(authorId, notice.text, { replyMarkup: notice.keyboard }).pipe(
+        Effect.asVoid,
+        // The error names the method and Telegram's reason, never the author.
+        Effect.catchTag("TelegramError", (error) =>
+          Effect.logWarning("could not tell a confession's author about a new comment", error.message)
+        )
+      )
+    }
+
+    /**
+     * Stores the text as a comment (or a reply under `parentId`), answers, and notifies the confession's author unless
+     * they wrote it. A text problem keeps the flow so the user can try again; any other refusal ends it.
+     */
+    const write = Effect.fnUntraced(function* (
+      user: User,
+      chatId: number,
+      text: string | undefined,
+      confessionId: ConfessionId,
+      parentId: CommentId | undefined
+    ) {
+      if (text === undefined) return yield* new Reply({ text: CommentViews.textOnly })
+      const ending = (reply: Reply) => Effect.andThen(conversations.clear(user.id), Effect.fail(reply))
+      const added = yield* comments.add({ confessionId, author: user, text, parentId }).pipe(
+        Effect.catchReasons("CommentsError", {
+          Invalid: (reason) =>
+            Effect.fail(
+              new Reply({ text: CommentViews.textProblem(reason.problem, parentId === undefined ? "comment" : "reply") })
+            ),
+          ConfessionNotFound: () => ending(notFound(confessionId)),
+          CommentNotFound: () => ending(new Reply({ text: CommentViews.commentNotFound })),
+          Blocked: () => ending(new Reply({ text: CommentViews.blocked }))
+        })
+      )
+      yield* conversations.clear(user.id)
+      const done = parentId === undefined ? CommentViews.commentAdded(confessionId) : CommentViews.replyAdded(parentId)
+      yield* telegram.sendMessage(chatId, done.text, { replyMarkup: done.keyboard })
+      if (!added.comment.authorTag) yield* notifyAuthor(added.confessionAuthorId, confessionId)
+    })
+
+    yield* router.onDeepLink(
+      Effect.fn("Comments.openFromLink")(function* (context) {
+        yield* showComments(context.chatId, undefined, context.link.confessionId, 1)
+      })
+    )
+
+    yield* router.onCommand(
+      "comments",
+      Effect.fn("Comments.open")(function* (context) {
+        if (context.args === "") return yield* new Reply({ text: CommentViews.commentsUsage })
+        const id = parseConfessionId(context.args)
+        if (Option.isNone(id)) return yield* notFound(context.args)
+        yield* showComments(context.chatId, undefined, id.value, 1)
+      })
+    )
+
+    yield* router.onCallback(
+      "CommentsPage",
+      Effect.fn("Comments.page")(function* (context) {
+        yield* showComments(context.chatId, context.messageId, context.action.confessionId, context.action.page)
+        yield* telegram.answerCallbackQuery(context.callbackQueryId)
+      })
+    )
+
+    yield* router.onCallback(
+      "RepliesPage",
+      Effect.fn("Comments.repliesPage")(function* (context) {
+        const view = yield* comments.replies({ commentId: context.action.commentId, page: context.action.page }).pipe(
+          Effect.catchReasons("CommentsError", {
+            CommentNotFound: () => Effect.fail(new Reply({ text: CommentViews.commentNotFound }))
+          })
+        )
+        yield* present(context.chatId, context.messageId, CommentViews.repliesPage(view))
+        yield* telegram.answerCallbackQuery(context.callbackQueryId)
+      })
+    )
+
+    // The page counter between ⬅️ and ➡️ (here and in every other paged list) does nothing when pressed.
+    yield* router.onCallback(
+      "Noop",
+      Effect.fn("Comments.noop")(function* (context) {
+        yield* telegram.answerCallbackQuery(context.callbackQueryId)
+      })
+    )
+
+    yield* router.onCommand(
+      "comment",
+      Effect.fn("Comments.startFromCommand")(function* (context) {
+        if (context.args === "") return yield* new Reply({ text: CommentViews.commentUsage })
+        const id = parseConfessionId(context.args)
+        if (Option.isNone(id)) return yield* notFound(context.args)
+        yield* startComment(context.user, context.chatId, id.value)
+      })
+    )
+
+    yield* router.onCallback(
+      "AddComment",
+      Effect.fn("Comments.startFromButton")(function* (context) {
+        yield* startComment(context.user, context.chatId, context.action.confessionId)
+        yield* telegram.answerCallbackQuery(context.callbackQueryId)
+      })
+    )
+
+    yield* router.onCallback(
+      "Reply",
+      Effect.fn("Comments.startReply")(function* (context) {
+        if (!canParticipate(context.user)) return yield* new Reply({ text: CommentViews.blocked, alert: true })
+        const parent = yield* comments.get(context.action.commentId)
+        if (Option.isNone(parent) || parent.value.hidden) {
+          return yield* new Reply({ text: CommentViews.commentNotFound })
+        }
+        if (parent.value.parentId !== null) return yield* new Reply({ text: CommentViews.onlyTopLevelReplies })
+        yield* conversations.set(context.user.id, Conversation.awaitingReply(parent.value.confessionId, parent.value.id))
+        yield* telegram.sendMessage(context.chatId, CommentViews.askReply(parent.value, config.commentMaxLength))
+        yield* telegram.answerCallbackQuery(context.callbackQueryId)
+      })
+    )
+
+    yield* router.onState(
+      "AwaitingComment",
+      Effect.fn("Comments.write")(function* (context) {
+        yield* write(context.user, context.chatId, context.text, context.state.confessionId, undefined)
+      })
+    )
+
+    yield* router.onState(
+      "AwaitingReply",
+      Effect.fn("Comments.writeReply")(function* (context) {
+        yield* write(context.user, context.chatId, context.text, context.state.confessionId, context.state.commentId)
+      })
+    )
+  })
+)
+
+/** `12` or `#12`: a confession id; anything else (signs, junk, zero, beyond the safe integer range) is `None`. */
+const parseConfessionId = (args: string): Option.Option<ConfessionId> => {
+  const digits = /^#?([0-9]{1,20})$/.exec(args.trim())?.[1]
+  return digits === undefined ? Option.none() : decodeConfessionId(Number(digits))
+}
+
+const decodeConfessionId = Schema.decodeUnknownOption(ConfessionId)

@@ -1,0 +1,307 @@
+// Comments as Telegram messages: the comments view of a confession, the replies view of a comment, "my comments",
+// the admins' alert about a reported comment, and the short answers of the comment and reaction flows. Pure: domain
+// data in, escaped HTML (always within 4,096 characters) and an inline keyboard out. Nothing here ever names who wrote
+// a comment; a comment by the confession's own author only carries the "✍️ author" tag.
+import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types"
+import * as CallbackData from "../domain/CallbackData.ts"
+import type { Page } from "../domain/Comment.ts"
+import type { CommentId, ConfessionId } from "../domain/Ids.ts"
+import type * as Reaction from "../domain/Reaction.ts"
+import type { TextProblem } from "../domain/Validation.ts"
+import type { CommentRecord, CommentsPage, RepliesPage } from "../services/Comments.ts"
+import type { Decision, Reported, Toggled } from "../services/Reactions.ts"
+import * as Html from "./Html.ts"
+
+/** A message ready to send or to edit in place. */
+export interface View {
+  readonly text: string
+  readonly keyboard: InlineKeyboardMarkup
+}
+
+/** How much of the confession the comments view quotes. */
+export const confessionPreviewLength = 300
+
+/** How much of the parent comment the reply prompt quotes. */
+export const promptQuoteLength = 100
+
+// ---- the comments view ------------------------------------------------------------------------------------------
+
+/**
+ * The confession's first 300 characters and one page of its top-level comments (newest first), each with its own
+ * 👍 n · 👎 n · ⚠️ · 💬 row (plus ↩️ n when it has replies), the pager, and ➕ Add comment.
+ */
+export const commentsPage = (view: CommentsPage): View => {
+  const { confession } = view
+  const head = [
+    `💬 <b>Comments on confession #${confession.id}</b>`,
+    `<i>${Html.escapeTruncated(confession.text, confessionPreviewLength)}</i>`
+  ].join("\n")
+  const empty = "No comments yet. Be the first to write one!"
+  const text = listText(head, view, empty, "comments", (comment) =>
+    comment.replies > 0 ? [repliesLine(comment.replies)] : []
+  )
+  const rows: Array<Array<InlineKeyboardButton>> = view.items.map((comment, index) => [
+    ...reactionButtons(comment, index + 1),
+    button("💬", CallbackData.Reply({ commentId: comment.id })),
+    ...(comment.replies > 0
+      ? [button(`↩️ ${comment.replies}`, CallbackData.RepliesPage({ commentId: comment.id, page: 1 }))]
+      : [])
+  ])
+  rows.push(...pager(view, (page) => CallbackData.CommentsPage({ confessionId: confession.id, page })))
+  rows.push([button("➕ Add comment", CallbackData.AddComment({ confessionId: confession.id }))])
+  return { text, keyboard: { inline_keyboard: rows } }
+}
+
+/** The comment replied to and one page of its replies (oldest first), with 💬 Reply and a way back. */
+export const repliesPage = (view: RepliesPage): View => {
+  const { parent } = view
+  const head = [
+    `↩️ <b>Replies to a comment on confession #${parent.confessionId}</b>`,
+    `${parent.authorTag ? `${authorTag} ` : ""}<i>${Html.escapeTruncated(parent.text, confessionPreviewLength)}</i>`
+  ].join("\n")
+  const text = listText(head, view, "No replies yet.", "replies", () => [])
+  const rows: Array<Array<InlineKeyboardButton>> = view.items.map((reply, index) => reactionButtons(reply, index + 1))
+  rows.push(...pager(view, (page) => CallbackData.RepliesPage({ commentId: parent.id, page })))
+  rows.push([
+    button("💬 Reply", CallbackData.Reply({ commentId: parent.id })),
+    button("⬅️ All comments", CallbackData.CommentsPage({ confessionId: parent.confessionId, page: 1 }))
+  ])
+  return { text, keyboard: { inline_keyboard: rows } }
+}
+
+/** "My comments": the user's own comments and replies, newest first, each with the confession it belongs to. */
+export const myComments = (view: Page<CommentRecord>): View => {
+  const head = `💬 <b>My comments</b>${view.total > 0 ? ` (${view.total})` : ""}`
+  const empty = "You haven't written any comments yet. Open a confession from the channel to join the conversation."
+  const text = listText(
+    head,
+    view,
+    empty,
+    "comments",
+    (comment) => [
+      `<i>${comment.parentId === null ? "on" : "↩️ a reply on"} confession #${comment.confessionId}</i> · 👍 ${comment.likes} · 👎 ${comment.dislikes}`
+    ],
+    "before"
+  )
+  // One button per confession on the page, to jump to its comments.
+  const confessions = [...new Set(view.items.map((comment) => comment.confessionId))]
+  const rows: Array<Array<InlineKeyboardButton>> = chunk(
+    confessions.map((id) => button(`💬 #${id}`, CallbackData.CommentsPage({ confessionId: id, page: 1 }))),
+    4
+  )
+  rows.push(...pager(view, (page) => CallbackData.MyCommentsPage({ page })))
+  return { text, keyboard: { inline_keyboard: rows } }
+}
+
+// ---- paging helpers shared with other list views -----------------------------------------------------------------
+
+/** The label of the page counter button (`Noop`): "2/5". */
+export const pageCounter = (page: number, totalPages: number): string => `${page}/${totalPages}`
+
+/**
+ * The page a list view built here (or with `pager`) is showing, read back from its own keyboard (Telegram sends the
+ * message's keyboard with every button press): the page counter's number, or 1 when the list has a single page.
+ * Lets a button that changes one item (a like, a resolve) re-render the page the user is looking at.
+ */
+export const pageShown = (keyboard: InlineKeyboardMarkup | undefined): number => {
+  const noop = CallbackData.toString(CallbackData.Noop())
+  for (const row of keyboard?.inline_keyboard ?? []) {
+    for (const key of row) {
+      if ("callback_data" in key && key.callback_data === noop) {
+        const page = /^([1-9][0-9]{0,9})\/[0-9]+$/.exec(key.text)?.[1]
+        if (page !== undefined) return Number(page)
+      }
+    }
+  }
+  return 1
+}
+
+/** ⬅️ · n/N · ➡️ when the list has more than one page; nothing otherwise. */
+export const pager = (
+  view: { readonly page: number; readonly totalPages: number },
+  to: (page: number) => CallbackData.CallbackData
+): Array<Array<InlineKeyboardButton>> => {
+  if (view.totalPages <= 1) return []
+  return [
+    [
+      ...(view.page > 1 ? [button("⬅️", to(view.page - 1))] : []),
+      button(pageCounter(view.page, view.totalPages), CallbackData.Noop()),
+      ...(view.page < view.totalPages ? [button("➡️", to(view.page + 1))] : [])
+    ]
+  ]
+}
+
+export const button = (text: string, action: CallbackData.CallbackData): InlineKeyboardButton.CallbackButton => ({
+  text,
+  callback_data: CallbackData.toString(action)
+})
+
+/**
+ * Splits `total` characters among texts of the given lengths: short texts get what they need, the long ones share
+ * the rest equally (water-filling), so one long comment never squeezes the short ones. Returns one budget per text.
+ */
+export const allocate = (lengths: ReadonlyArray<number>, total: number): ReadonlyArray<number> => {
+  const budgets = lengths.map(() => 0)
+  let remaining = Math.max(0, Math.floor(total))
+  const order = lengths.map((length, index) => ({ length, index })).sort((a, b) => a.length - b.length)
+  order.forEach(({ length, index }, position) => {
+    const share = Math.floor(remaining / (order.length - position))
+    const given = Math.min(length, share)
+    budgets[index] = given
+    remaining -= given
+  })
+  return budgets
+}
+
+// ---- prompts and answers of the comment flows ---------------------------------------------------------------------
+
+export const authorTag = "✍️ <i>author</i>"
+
+/** For an id that is missing, not a number, out of range, or not an approved confession. Plain text, escaped here. */
+export const confessionNotFound = (id: string): string => `🔍 Confession #${Html.escapeTruncated(id, 20)} not found.`
+
+export const commentNotFound = "😕 That comment is no longer available."
+
+export const commentsUsage = "Send <code>/comments 12</code> to read the comments on confession #12."
+
+export const commentUsage = "Send <code>/comment 12</code> to comment on confession #12."
+
+export const askComment = (confessionId: ConfessionId, maxLength: number): string =>
+  `✍️ Send your comment on confession #${confessionId} (up to ${count(maxLength)} characters). ` +
+  "Comments never show who wrote them. /cancel to stop."
+
+export const askReply = (parent: CommentRecord, maxLength: number): string =>
+  `💬 Send your reply to this comment on confession #${parent.confessionId} (up to ${count(maxLength)} characters):\n` +
+  `<i>${Html.escapeTruncated(parent.text, promptQuoteLength)}</i>\n\nReplies never show who wrote them. /cancel to stop.`
+
+export const onlyTopLevelReplies = "↩️ Replies go under top-level comments only."
+
+export const commentAdded = (confessionId: ConfessionId): View => ({
+  text: `✅ Your comment on confession #${confessionId} is posted.`,
+  keyboard: { inline_keyboard: [[button("💬 View comments", CallbackData.CommentsPage({ confessionId, page: 1 }))]] }
+})
+
+export const replyAdded = (parentId: CommentId): View => ({
+  text: "✅ Your reply is posted.",
+  keyboard: { inline_keyboard: [[button("↩️ View replies", CallbackData.RepliesPage({ commentId: parentId, page: 1 }))]] }
+})
+
+/** To the confession's author; says nothing about who commented. */
+export const newCommentNotice = (confessionId: ConfessionId): View => ({
+  text: `💬 Someone commented on your confession #${confessionId}`,
+  keyboard: { inline_keyboard: [[button("💬 View comments", CallbackData.CommentsPage({ confessionId, page: 1 }))]] }
+})
+
+export const textProblem = (problem: TextProblem, what: "comment" | "reply"): string =>
+  problem._tag === "Empty"
+    ? `Your ${what} is empty. Please send some text, or /cancel.`
+    : `Your ${what} has ${count(problem.length)} characters; the limit is ${count(problem.maxLength)}. ` +
+      "Please shorten it and send it again, or /cancel."
+
+export const textOnly = "📝 Text only, please: send your words as a message, or /cancel."
+
+export const blocked = "🚫 You have been blocked by the moderators, so you can't comment or react."
+
+// ---- reactions and reports ----------------------------------------------------------------------------------------
+
+export const reactionToast = (pressed: Reaction.Kind, outcome: Toggled): string =>
+  outcome.mine === null
+    ? `${pressed === "like" ? "Like" : "Dislike"} removed`
+    : outcome.mine === "like"
+      ? "👍 Liked"
+      : "👎 Disliked"
+
+export const reportToast = (outcome: Reported): string =>
+  outcome.counted ? "⚠️ Reported. Thank you, the admins will take a look." : "You have already reported this comment."
+
+/** To every admin when a comment reaches REPORT_THRESHOLD: the comment by its ids only, with 🙈 Hide · ✔️ Keep. */
+export const reportAlert = (comment: CommentRecord): View => ({
+  text: Html.fitMessage(
+    `${reportHead(comment)}\n\nHide it from every view, or keep it. ` +
+      `<code>/block m${comment.id}</code> blocks its author without revealing who it is.`
+  ),
+  keyboard: {
+    inline_keyboard: [
+      [
+        button("🙈 Hide", CallbackData.HideComment({ commentId: comment.id })),
+        button("✔️ Keep", CallbackData.KeepComment({ commentId: comment.id }))
+      ]
+    ]
+  }
+})
+
+/** Every admin's copy of the alert once one of them decided; no buttons left to press. */
+export const reportDecided = (comment: CommentRecord, decision: Decision): string =>
+  Html.fitMessage(`${reportHead(comment)}\n\n${decisionLine(decision)}`)
+
+export const decisionToast = (decision: Decision): string => decisionLine(decision)
+
+export const alreadyDecided = (decision: Decision): string =>
+  decision === "hidden" ? "Already decided: the comment is hidden." : "Already decided: the comment was kept."
+
+// ---- private ------------------------------------------------------------------------------------------------------
+
+const reportHead = (comment: CommentRecord): string =>
+  [
+    `⚠️ <b>Reported comment #${comment.id}</b> on confession #${comment.confessionId} ` +
+      `(${comment.reports} ${comment.reports === 1 ? "report" : "reports"})`,
+    "",
+    // The alert shows at most this much, so the whole message stays well within Telegram's limit.
+    Html.escapeTruncated(comment.text, 3_500)
+  ].join("\n")
+
+const decisionLine = (decision: Decision): string =>
+  decision === "hidden" ? "🙈 Hidden: it no longer appears anywhere." : "✔️ Kept: it stays visible."
+
+const repliesLine = (replies: number): string => `↩️ ${replies} ${replies === 1 ? "reply" : "replies"}`
+
+/** 👍 n · 👎 n · ⚠️ for one comment; the first button carries the comment's number on the page. */
+const reactionButtons = (comment: CommentRecord, number: number): Array<InlineKeyboardButton> => [
+  button(`${number}. 👍 ${comment.likes}`, CallbackData.Like({ commentId: comment.id })),
+  button(`👎 ${comment.dislikes}`, CallbackData.Dislike({ commentId: comment.id })),
+  button("⚠️", CallbackData.Report({ commentId: comment.id }))
+]
+
+/**
+ * A numbered list under a heading, with the page line at the end, within Telegram's limit for any number and length
+ * of comments: everything but the comment texts is rendered first, and the characters left are split among the texts.
+ * `extra` lines go after the text, or before it with `extraPosition: "before"`.
+ */
+const listText = (
+  head: string,
+  view: Page<CommentRecord>,
+  empty: string,
+  noun: "comments" | "replies",
+  extra: (comment: CommentRecord) => ReadonlyArray<string>,
+  extraPosition: "before" | "after" = "after"
+): string => {
+  if (view.items.length === 0) return Html.fitMessage(`${head}\n\n${empty}`)
+  const footer = view.totalPages > 1 ? `\n\nPage ${view.page} of ${view.totalPages} · ${view.total} ${noun}` : ""
+  const render = (texts: ReadonlyArray<string>) =>
+    head +
+    "\n\n" +
+    view.items
+      .map((comment, index) => {
+        const title = `<b>${index + 1}.</b>${comment.authorTag ? ` ${authorTag}` : ""}`
+        const lines = extraPosition === "before"
+          ? [title, ...extra(comment), texts[index] ?? ""]
+          : [title, texts[index] ?? "", ...extra(comment)]
+        return lines.join("\n")
+      })
+      .join("\n\n") +
+    footer
+  const fixed = Html.visibleLength(render(view.items.map(() => "")))
+  const budgets = allocate(
+    view.items.map((comment) => comment.text.length),
+    Html.messageLimit - fixed
+  )
+  return Html.fitMessage(render(view.items.map((comment, index) => Html.escapeTruncated(comment.text, budgets[index] ?? 0))))
+}
+
+const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => {
+  const rows: Array<Array<A>> = []
+  for (let start = 0; start < items.length; start += size) rows.push(items.slice(start, start + size))
+  return rows
+}
+
+const count = (n: number): string => n.toLocaleString("en-US")

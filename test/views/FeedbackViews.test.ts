@@ -1,0 +1,107 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { InlineKeyboardMarkup } from "grammy/types"
+import * as CallbackData from "../../src/domain/CallbackData.ts"
+import { FeedbackId, UserId } from "../../src/domain/Ids.ts"
+import { Empty, TooLong } from "../../src/domain/Validation.ts"
+import { FeedbackItem } from "../../src/services/Feedback.ts"
+import * as FeedbackViews from "../../src/views/FeedbackViews.ts"
+import * as Html from "../../src/views/Html.ts"
+
+const item = (id: number, text: string, authorId = 501): FeedbackItem =>
+  new FeedbackItem({
+    id: FeedbackId.make(id),
+    authorId: UserId.make(authorId),
+    text,
+    status: "open",
+    resolvedBy: null,
+    resolvedAt: null,
+    createdAt: new Date(0)
+  })
+
+const callbackData = (keyboard: InlineKeyboardMarkup): Array<string> =>
+  keyboard.inline_keyboard.flat().flatMap((key) => ("callback_data" in key ? [key.callback_data] : []))
+
+const labels = (keyboard: InlineKeyboardMarkup): Array<Array<string>> =>
+  keyboard.inline_keyboard.map((row) => row.map((key) => key.text))
+
+const data = (action: CallbackData.CallbackData) => CallbackData.toString(action)
+
+describe("FeedbackViews", () => {
+  it("notification - the text, the author's first name and id, and ✔️ Resolve", () => {
+    const view = FeedbackViews.notification(item(3, "dark <mode> & more"), { id: UserId.make(501), firstName: "Ann <3" })
+    assert.strictEqual(
+      view.text,
+      "📬 <b>New feedback #3</b>\nfrom Ann &lt;3 (id <code>501</code>)\n\ndark &lt;mode&gt; &amp; more"
+    )
+    assert.deepStrictEqual(callbackData(view.keyboard), [data(CallbackData.FeedbackResolve({ feedbackId: FeedbackId.make(3) }))])
+    assert.strictEqual(
+      FeedbackViews.resolvedNotification(item(3, "x"), { id: UserId.make(501), firstName: undefined }),
+      "📬 <b>New feedback #3</b>\nfrom a user (id <code>501</code>)\n\nx\n\n✔️ Resolved"
+    )
+  })
+
+  it("openList - items with their authors and one Resolve button each, paged", () => {
+    const view = FeedbackViews.openList(
+      { items: [item(1, "first"), item(2, "second", 502)], page: 2, totalPages: 3, total: 12 },
+      new Map([[UserId.make(501), "Ann"]])
+    )
+    assert.strictEqual(
+      view.text,
+      [
+        "📬 <b>Open feedback</b> (12)",
+        "",
+        "<b>#1</b> · Ann (id <code>501</code>)",
+        "first",
+        "",
+        "<b>#2</b> · a user (id <code>502</code>)",
+        "second",
+        "",
+        "Page 2 of 3"
+      ].join("\n")
+    )
+    assert.deepStrictEqual(labels(view.keyboard), [["✔️ Resolve #1"], ["✔️ Resolve #2"], ["⬅️", "2/3", "➡️"]])
+    assert.deepStrictEqual(callbackData(view.keyboard), [
+      data(CallbackData.FeedbackResolve({ feedbackId: FeedbackId.make(1) })),
+      data(CallbackData.FeedbackResolve({ feedbackId: FeedbackId.make(2) })),
+      data(CallbackData.FeedbackPage({ page: 1 })),
+      data(CallbackData.Noop()),
+      data(CallbackData.FeedbackPage({ page: 3 }))
+    ])
+  })
+
+  it("openList - nothing open", () => {
+    const view = FeedbackViews.openList({ items: [], page: 1, totalPages: 1, total: 0 }, new Map())
+    assert.strictEqual(view.text, "📬 <b>Open feedback</b>\n\nNothing open. All caught up! 🎉")
+    assert.deepStrictEqual(view.keyboard.inline_keyboard, [])
+  })
+
+  it("openList and notification - within 4,096 characters at the longest texts and page size 10", () => {
+    const long = "&".repeat(3_800)
+    const names = new Map([[UserId.make(Number.MAX_SAFE_INTEGER), "N".repeat(256)]])
+    const list = FeedbackViews.openList(
+      {
+        items: Array.from({ length: 10 }, (_, index) => item(Number.MAX_SAFE_INTEGER - index, long, Number.MAX_SAFE_INTEGER)),
+        page: 2_147_483_647,
+        totalPages: 2_147_483_647,
+        total: 2_147_483_647
+      },
+      names
+    )
+    assert.isAtMost(Html.visibleLength(list.text), Html.messageLimit)
+    for (const raw of callbackData(list.keyboard)) assert.isAtMost(Buffer.byteLength(raw), CallbackData.maxBytes)
+    const notice = FeedbackViews.notification(item(1, long), { id: UserId.make(1), firstName: "N".repeat(256) })
+    assert.isAtMost(Html.visibleLength(notice.text), Html.messageLimit)
+  })
+
+  it("textProblem / prompts - state the rule", () => {
+    assert.strictEqual(FeedbackViews.textProblem(new Empty()), "Your feedback is empty. Please send some text, or /cancel.")
+    assert.strictEqual(
+      FeedbackViews.textProblem(new TooLong({ length: 1001, maxLength: 1000 })),
+      "Your feedback has 1,001 characters; the limit is 1,000. Please shorten it and send it again, or /cancel."
+    )
+    assert.strictEqual(
+      FeedbackViews.askFeedback(1000),
+      "📝 Send your feedback for the admins in one message (up to 1,000 characters). /cancel to stop."
+    )
+  })
+})
