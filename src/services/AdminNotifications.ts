@@ -5,6 +5,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { UserId } from "../domain/Ids.ts"
 import { Int8 } from "../sql/Columns.ts"
+import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
 
 export const NotificationKind = Schema.Literals(["confession", "report", "feedback"])
 export type NotificationKind = typeof NotificationKind.Type
@@ -29,26 +30,28 @@ export class AdminNotifications extends Context.Service<
   AdminNotifications,
   {
     /** Remembers one admin's copy; recording the same admin and subject again replaces the message. */
-    readonly record: (record: NotificationRecord) => Effect.Effect<void, SqlError>
+    readonly record: (record: NotificationRecord) => Effect.Effect<void, SqlError | AlreadyProcessed>
     /** Every admin's copy for the subject, in admin order; empty when nobody was notified. */
     readonly copiesOf: (kind: NotificationKind, subjectId: number) => Effect.Effect<ReadonlyArray<NotificationCopy>, SqlError>
   }
 >()("confessions/services/AdminNotifications") {
-  static readonly layer: Layer.Layer<AdminNotifications, never, SqlClient.SqlClient> = Layer.effect(
+  /** Needs the SqlClient and the processed-updates ledger (a recorded copy claims the update it was sent for). */
+  static readonly layer: Layer.Layer<AdminNotifications, never, SqlClient.SqlClient | Processed> = Layer.effect(
     AdminNotifications,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
+      const processed = yield* Processed
       const decodeCopies = Schema.decodeUnknownEffect(Schema.Array(NotificationCopy))
 
       return AdminNotifications.of({
         record: Effect.fn("AdminNotifications.record")(function* (record) {
-          yield* sql`
+          yield* processed.transaction(sql`
             insert into admin_notifications (kind, subject_id, admin_id, chat_id, message_id)
             values (${record.kind}, ${record.subjectId}, ${record.adminId}, ${record.chatId}, ${record.messageId})
             on conflict (kind, subject_id, admin_id) do update set
               chat_id = excluded.chat_id,
               message_id = excluded.message_id,
-              created_at = now()`
+              created_at = now()`)
         }),
         copiesOf: Effect.fn("AdminNotifications.copiesOf")(function* (kind, subjectId) {
           const rows = yield* sql`

@@ -10,6 +10,7 @@ import { ConfessionId, UserId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
 import { Int8, NullableInt8 } from "../sql/Columns.ts"
+import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
 
@@ -65,7 +66,7 @@ export class Confessions extends Context.Service<
       readonly author: User
       readonly text: string
       readonly anonymous: boolean
-    }) => Effect.Effect<Confession, SqlError | ConfessionsError>
+    }) => Effect.Effect<Confession, SqlError | ConfessionsError | AlreadyProcessed>
     readonly get: (id: ConfessionId) => Effect.Effect<Option.Option<Confession>, SqlError>
     /** The moderation queue, oldest first. */
     readonly listPending: (request: PageRequest) => Effect.Effect<Page<Confession>, SqlError>
@@ -75,14 +76,22 @@ export class Confessions extends Context.Service<
      * Remembers the channel post of an approved confession. Fails `NotApproved` when it was deleted in the meantime,
      * so the caller deletes the post it just made instead of leaving an orphan in the channel.
      */
-    readonly setChannelMessage: (id: ConfessionId, messageId: number) => Effect.Effect<void, SqlError | ConfessionsError>
+    readonly setChannelMessage: (
+      id: ConfessionId,
+      messageId: number
+    ) => Effect.Effect<void, SqlError | ConfessionsError | AlreadyProcessed>
   }
 >()("confessions/services/Confessions") {
-  /** Needs the SqlClient and the program's one StatsCache. */
-  static readonly layer = (options: ConfessionsOptions): Layer.Layer<Confessions, never, SqlClient.SqlClient | StatsCache> =>
-    Layer.effect(Confessions, make(options))
+  /** Needs the SqlClient, the program's one StatsCache and the processed-updates ledger (writes claim the update). */
+  static readonly layer = (
+    options: ConfessionsOptions
+  ): Layer.Layer<Confessions, never, SqlClient.SqlClient | StatsCache | Processed> => Layer.effect(Confessions, make(options))
 
-  static readonly layerConfig: Layer.Layer<Confessions, never, SqlClient.SqlClient | StatsCache | AppConfig> = Layer.unwrap(
+  static readonly layerConfig: Layer.Layer<
+    Confessions,
+    never,
+    SqlClient.SqlClient | StatsCache | Processed | AppConfig
+  > = Layer.unwrap(
     Effect.gen(function* () {
       const config = yield* AppConfig
       return Confessions.layer({ confessionMaxLength: config.confessionMaxLength })
@@ -94,6 +103,7 @@ const make = (options: ConfessionsOptions) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const stats = yield* StatsCache
+    const processed = yield* Processed
 
     const decodeAll = Schema.decodeUnknownEffect(Schema.Array(Confession))
     // A row that does not match the schema means the schema and the code disagree: a bug, not a user's problem.
@@ -120,10 +130,12 @@ const make = (options: ConfessionsOptions) =>
         if (Result.isFailure(valid)) return yield* new ConfessionsError({ reason: new Invalid({ problem: valid.failure }) })
         // The block flag is re-read inside the insert: `author` was loaded at the start of the update, and an admin may
         // have blocked them since. Every update registers its user first, so "no row" can only mean "blocked".
-        const [created] = yield* rows(sql`
-          insert into confessions (author_id, text, anonymous)
-          select id, ${valid.success}::text, ${anonymous}::boolean from users where id = ${author.id} and not blocked
-          returning *`)
+        const [created] = yield* processed.transaction(
+          rows(sql`
+            insert into confessions (author_id, text, anonymous)
+            select id, ${valid.success}::text, ${anonymous}::boolean from users where id = ${author.id} and not blocked
+            returning *`)
+        )
         if (created === undefined) return yield* new ConfessionsError({ reason: new Blocked() })
         yield* stats.forget(author.id)
         return created
@@ -155,10 +167,10 @@ const make = (options: ConfessionsOptions) =>
       }),
 
       setChannelMessage: Effect.fn("Confessions.setChannelMessage")(function* (id, messageId) {
-        const updated = yield* sql`
+        const updated = yield* processed.transaction(sql`
           update confessions set channel_message_id = ${messageId}
           where id = ${id} and status = 'approved'
-          returning id`
+          returning id`)
         if (updated.length === 0) return yield* new ConfessionsError({ reason: new NotApproved({ confessionId: id }) })
       })
     })

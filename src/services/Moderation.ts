@@ -8,8 +8,10 @@ import { Status, validateRejectReason } from "../domain/Confession.ts"
 import { type CommentId, type ConfessionId, UserId } from "../domain/Ids.ts"
 import type { TextProblem } from "../domain/Validation.ts"
 import { Int8, NullableInt8 } from "../sql/Columns.ts"
+import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
 import { Confession } from "./Confessions.ts"
 import { StatsCache } from "./StatsCache.ts"
+import { Users } from "./Users.ts"
 
 /** A decided confession with what its channel post and the author's notice need: the author's names. */
 export class ModeratedConfession extends Confession.extend<ModeratedConfession>("ModeratedConfession")({
@@ -48,39 +50,57 @@ export class Moderation extends Context.Service<
   Moderation,
   {
     /** pending → approved. Every other state fails `AlreadyDecided` and changes nothing. */
-    readonly approve: (id: ConfessionId, admin: UserId) => Effect.Effect<ModeratedConfession, SqlError | ModerationError>
+    readonly approve: (
+      id: ConfessionId,
+      admin: UserId
+    ) => Effect.Effect<ModeratedConfession, SqlError | ModerationError | AlreadyProcessed>
     /** pending → rejected, optionally with a reason for the author (validated, ≤ 500 characters). */
     readonly reject: (
       id: ConfessionId,
       admin: UserId,
       reason?: string
-    ) => Effect.Effect<ModeratedConfession, SqlError | ModerationError>
+    ) => Effect.Effect<ModeratedConfession, SqlError | ModerationError | AlreadyProcessed>
     /** The follow-up reason of the admin who rejected; accepted once. */
     readonly setRejectReason: (
       id: ConfessionId,
       admin: UserId,
       reason: string
-    ) => Effect.Effect<ModeratedConfession, SqlError | ModerationError>
+    ) => Effect.Effect<ModeratedConfession, SqlError | ModerationError | AlreadyProcessed>
     /**
      * Any state but deleted → deleted, with an audit row. Returns the channel post to delete, if it was published.
      * Deleting twice fails `AlreadyDecided { status: "deleted" }`.
      */
-    readonly delete: (id: ConfessionId, admin: UserId) => Effect.Effect<Option.Option<number>, SqlError | ModerationError>
+    readonly delete: (
+      id: ConfessionId,
+      admin: UserId
+    ) => Effect.Effect<Option.Option<number>, SqlError | ModerationError | AlreadyProcessed>
     /** Blocks the author of the content; `true` when this changed anything. Never reveals who the author is. */
-    readonly blockAuthorOf: (subject: Subject, admin: UserId) => Effect.Effect<boolean, SqlError | ModerationError>
-    readonly unblockAuthorOf: (subject: Subject, admin: UserId) => Effect.Effect<boolean, SqlError | ModerationError>
+    readonly blockAuthorOf: (
+      subject: Subject,
+      admin: UserId
+    ) => Effect.Effect<boolean, SqlError | ModerationError | AlreadyProcessed>
+    readonly unblockAuthorOf: (
+      subject: Subject,
+      admin: UserId
+    ) => Effect.Effect<boolean, SqlError | ModerationError | AlreadyProcessed>
   }
 >()("confessions/services/Moderation") {
-  /** Needs the SqlClient and the program's one StatsCache. */
-  static readonly layer: Layer.Layer<Moderation, never, SqlClient.SqlClient | StatsCache> = Layer.effect(
+  /**
+   * Needs the SqlClient, the program's one StatsCache and Users (a block forgets the author's remembered row), and
+   * the processed-updates ledger (writes claim the update).
+   */
+  static readonly layer: Layer.Layer<Moderation, never, SqlClient.SqlClient | StatsCache | Users | Processed> = Layer.effect(
     Moderation,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const stats = yield* StatsCache
+      const processed = yield* Processed
+      const users = yield* Users
 
       const decodeModerated = Schema.decodeUnknownEffect(Schema.Array(ModeratedConfession))
       const decodeState = Schema.decodeUnknownEffect(Schema.Array(ConfessionState))
       const decodeDeleted = Schema.decodeUnknownEffect(Schema.Array(DeletedConfession))
+      const decodeChangedUser = Schema.decodeUnknownEffect(Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))))
       // A row that does not match its schema means the code and the schema disagree: a defect, not a user's problem.
       const moderated = (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
         Effect.flatMap(query, (rows) => Effect.orDie(decodeModerated(rows)))
@@ -114,7 +134,8 @@ export class Moderation extends Context.Service<
         to: "approved" | "rejected",
         reason: string | null
       ) {
-        const [decided] = yield* moderated(sql`
+        const [decided] = yield* processed.transaction(
+          moderated(sql`
           with decided as (
             update confessions
             set status = ${to}, decided_by = ${admin}, decided_at = now(), reject_reason = ${reason}
@@ -123,6 +144,7 @@ export class Moderation extends Context.Service<
           )
           select decided.*, users.first_name as author_first_name, users.username as author_username
           from decided join users on users.id = decided.author_id`)
+        )
         if (decided === undefined) return yield* whyNotPending(id)
         yield* stats.forget(decided.authorId)
         return decided
@@ -138,7 +160,7 @@ export class Moderation extends Context.Service<
         const table = subject.kind === "confession" ? "confessions" : "comments"
         // One statement: find the author, flip the flag, write the audit row. The author's id stays inside the
         // database; the audit row names the content, and the caller learns only whether anything changed.
-        const [row] = yield* sql<{ readonly found: boolean; readonly changed: boolean }>`
+        const [row] = yield* processed.transaction(sql<{ readonly found: boolean; readonly changedUser: unknown }>`
           with target as (
             select author_id from ${sql(table)} where id = ${subject.id}
           ), changed as (
@@ -151,9 +173,13 @@ export class Moderation extends Context.Service<
               case when exists (select 1 from changed) then null else 'no change' end
             from target
           )
-          select exists (select 1 from target) as found, exists (select 1 from changed) as changed`
+          select exists (select 1 from target) as found, (select id from changed) as changed_user`)
         if (row === undefined || !row.found) return yield* fail(new NotFound())
-        return row.changed
+        const changedUser = yield* Effect.orDie(decodeChangedUser(row.changedUser))
+        if (changedUser === null) return false
+        // Users remembers recent rows; the author's must show the new flag on their next update. The id stays here.
+        yield* users.forget(changedUser)
+        return true
       })
 
       return Moderation.of({
@@ -168,7 +194,8 @@ export class Moderation extends Context.Service<
 
         setRejectReason: Effect.fn("Moderation.setRejectReason")(function* (id, admin, reason) {
           const text = yield* validReason(reason)
-          const [updated] = yield* moderated(sql`
+          const [updated] = yield* processed.transaction(
+            moderated(sql`
             with updated as (
               update confessions set reject_reason = ${text}
               where id = ${id} and status = 'rejected' and decided_by = ${admin} and reject_reason is null
@@ -176,6 +203,7 @@ export class Moderation extends Context.Service<
             )
             select updated.*, users.first_name as author_first_name, users.username as author_username
             from updated join users on users.id = updated.author_id`)
+          )
           if (updated !== undefined) return updated
           const state = yield* currentState(id)
           if (Option.isNone(state)) return yield* fail(new NotFound())
@@ -187,7 +215,8 @@ export class Moderation extends Context.Service<
         delete: Effect.fn("Moderation.delete")(function* (id, admin) {
           // Data-modifying CTEs run exactly once whether or not the outer select reads them, so the audit row is
           // written in the same statement (and the same commit) as the state change, and only when it happened.
-          const [deleted] = yield* deletedRows(sql`
+          const [deleted] = yield* processed.transaction(
+            deletedRows(sql`
             with deleted as (
               update confessions set status = 'deleted'
               where id = ${id} and status <> 'deleted'
@@ -197,6 +226,7 @@ export class Moderation extends Context.Service<
               select ${admin}::int8, 'delete', 'confession', ${id}::int8 from deleted
             )
             select author_id, channel_message_id from deleted`)
+          )
           if (deleted === undefined) {
             const state = yield* currentState(id)
             return yield* Option.isNone(state)

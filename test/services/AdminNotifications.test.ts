@@ -1,17 +1,32 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { UserId } from "../../src/domain/Ids.ts"
+import { Effect, Layer, Option, Ref } from "effect"
+import { UpdateId, UserId } from "../../src/domain/Ids.ts"
 import { AdminNotifications } from "../../src/services/AdminNotifications.ts"
+import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const alice = UserId.make(21)
 const bob = UserId.make(22)
 
+/** Runs `effect` as the handler of update `id` would; a fresh claim flag each time, as a redelivery gets. */
+const duringUpdate =
+  (id: number) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(Ref.make(false), (claimed) =>
+      Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
+    )
+
 const copies = (rows: ReadonlyArray<{ readonly adminId: number; readonly chatId: number; readonly messageId: number }>) =>
   rows.map((row) => [row.adminId, row.chatId, row.messageId])
 
 describe("AdminNotifications", () => {
-  layer(AdminNotifications.layer.pipe(Layer.provideMerge(TestDatabase.layer())), { timeout: "120 seconds" })(
+  layer(
+    AdminNotifications.layer.pipe(
+      Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
+      Layer.provideMerge(TestDatabase.layer())
+    ),
+    { timeout: "120 seconds" }
+  )(
     TestDatabase.backend,
     (it) => {
       it.effect("copiesOf - every admin's copy of one subject, nothing of other subjects or kinds", () =>
@@ -62,6 +77,16 @@ describe("AdminNotifications", () => {
           )
           const rows = yield* notifications.copiesOf("confession", 42)
           assert.deepStrictEqual(rows.map((row) => row.adminId), [alice, bob])
+        }))
+
+      it.effect("record - claims the update being handled; a redelivered update records nothing", () =>
+        Effect.gen(function* () {
+          const notifications = yield* AdminNotifications
+          const copy = { kind: "confession", subjectId: 77, adminId: alice, chatId: alice } as const
+          yield* notifications.record({ ...copy, messageId: 1 }).pipe(duringUpdate(93_001))
+          const replayed = yield* Effect.flip(notifications.record({ ...copy, messageId: 2 }).pipe(duringUpdate(93_001)))
+          assert.strictEqual(replayed._tag, "AlreadyProcessed")
+          assert.deepStrictEqual(copies(yield* notifications.copiesOf("confession", 77)), [[alice, alice, 1]])
         }))
     }
   )

@@ -1,23 +1,38 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Ref } from "effect"
 import { SqlClient } from "effect/sql"
-import { ConfessionId, UserId } from "../../src/domain/Ids.ts"
+import { ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
 import { Empty, TooLong } from "../../src/domain/Validation.ts"
 import { Confessions, Invalid } from "../../src/services/Confessions.ts"
 import { Moderation } from "../../src/services/Moderation.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
 import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { Users } from "../../src/services/Users.ts"
+import { type AlreadyProcessed, CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const maxLength = 50
 const admin = UserId.make(1)
 
-const Services = Layer.mergeAll(Confessions.layer({ confessionMaxLength: maxLength }), Moderation.layer, Users.layer).pipe(
+const Services = Layer.mergeAll(Confessions.layer({ confessionMaxLength: maxLength }), Moderation.layer).pipe(
+  Layer.provideMerge(Users.layer),
   Layer.provideMerge(StatsCache.layer({ ttl: "5 minutes", capacity: 100 })),
   Layer.provideMerge(StatsQueries.layer),
+  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
   Layer.provideMerge(TestDatabase.layer())
 )
+
+/** The error of an effect expected to fail; no update is being handled here, so a redelivery would be a defect. */
+const failure = <A, E, R>(effect: Effect.Effect<A, E | AlreadyProcessed, R>) =>
+  Effect.flip(Effect.catchTag(effect, "AlreadyProcessed", Effect.die))
+
+/** Runs `effect` as the handler of update `id` would; a fresh claim flag each time, as a redelivery gets. */
+const duringUpdate =
+  (id: number) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(Ref.make(false), (claimed) =>
+      Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
+    )
 
 /** A fresh user per test, so tests sharing the database do not see each other's rows. */
 let nextUser = 5000
@@ -58,9 +73,9 @@ describe("Confessions", () => {
       Effect.gen(function* () {
         const confessions = yield* Confessions
         const author = yield* newUser()
-        const blank = yield* Effect.flip(confessions.submit({ author, text: " \n\u200B ", anonymous: true }))
+        const blank = yield* failure(confessions.submit({ author, text: " \n\u200B ", anonymous: true }))
         assert.deepStrictEqual(blank.reason, new Invalid({ problem: new Empty() }))
-        const long = yield* Effect.flip(confessions.submit({ author, text: "😀".repeat(maxLength + 1), anonymous: true }))
+        const long = yield* failure(confessions.submit({ author, text: "😀".repeat(maxLength + 1), anonymous: true }))
         assert.deepStrictEqual(long.reason, new Invalid({ problem: new TooLong({ length: 51, maxLength }) }))
         const exact = yield* confessions.submit({ author, text: "😀".repeat(maxLength), anonymous: true })
         assert.strictEqual(exact.text, "😀".repeat(maxLength))
@@ -74,10 +89,10 @@ describe("Confessions", () => {
         const users = yield* Users
         const author = yield* newUser()
         const blocked = yield* users.setBlocked(author.id, true)
-        const early = yield* Effect.flip(confessions.submit({ author: blocked, text: "hi", anonymous: true }))
+        const early = yield* failure(confessions.submit({ author: blocked, text: "hi", anonymous: true }))
         assert.strictEqual(early.reason._tag, "Blocked")
         // `author` still says blocked: false, the database says otherwise
-        const late = yield* Effect.flip(confessions.submit({ author, text: "hi", anonymous: true }))
+        const late = yield* failure(confessions.submit({ author, text: "hi", anonymous: true }))
         assert.strictEqual(late.reason._tag, "Blocked")
         const page = yield* confessions.listByAuthor({ author: author.id, page: 1, pageSize: 10 })
         assert.strictEqual(page.items.length, 0)
@@ -188,7 +203,7 @@ describe("Confessions", () => {
         const moderation = yield* Moderation
         const author = yield* newUser()
         const pending = yield* confessions.submit({ author, text: "post me", anonymous: true })
-        const early = yield* Effect.flip(confessions.setChannelMessage(pending.id, 77))
+        const early = yield* failure(confessions.setChannelMessage(pending.id, 77))
         assert.strictEqual(early.reason._tag, "NotApproved")
         yield* moderation.approve(pending.id, admin)
         yield* confessions.setChannelMessage(pending.id, 77)
@@ -196,10 +211,32 @@ describe("Confessions", () => {
         assert.deepStrictEqual(Option.map(read, (c) => c.channelMessageId), Option.some(77))
         // Deleted while the post was being sent: the caller must learn it, to delete the orphan post
         yield* moderation.delete(pending.id, admin)
-        const late = yield* Effect.flip(confessions.setChannelMessage(pending.id, 78))
+        const late = yield* failure(confessions.setChannelMessage(pending.id, 78))
         assert.strictEqual(late.reason._tag, "NotApproved")
-        const missing = yield* Effect.flip(confessions.setChannelMessage(ConfessionId.make(987_654_321), 1))
+        const missing = yield* failure(confessions.setChannelMessage(ConfessionId.make(987_654_321), 1))
         assert.strictEqual(missing.reason._tag, "NotApproved")
+      }))
+
+    it.effect("submit / setChannelMessage - claim the update being handled; a redelivered update writes nothing", () =>
+      Effect.gen(function* () {
+        const confessions = yield* Confessions
+        const moderation = yield* Moderation
+        const sql = yield* SqlClient.SqlClient
+        const author = yield* newUser()
+        const first = yield* confessions.submit({ author, text: "once", anonymous: true }).pipe(duringUpdate(91_001))
+        const again = yield* Effect.flip(confessions.submit({ author, text: "once", anonymous: true }).pipe(duringUpdate(91_001)))
+        assert.strictEqual(again._tag, "AlreadyProcessed")
+        const page = yield* confessions.listByAuthor({ author: author.id, page: 1, pageSize: 10 })
+        assert.deepStrictEqual(page.items.map((c) => c.id), [first.id])
+        const claimed = yield* sql`select update_id from processed_updates where update_id in (91001, 91002)`
+        assert.strictEqual(claimed.length, 1)
+
+        yield* moderation.approve(first.id, admin)
+        yield* confessions.setChannelMessage(first.id, 5).pipe(duringUpdate(91_002))
+        const replayed = yield* Effect.flip(confessions.setChannelMessage(first.id, 6).pipe(duringUpdate(91_002)))
+        assert.strictEqual(replayed._tag, "AlreadyProcessed")
+        const read = yield* confessions.get(first.id)
+        assert.deepStrictEqual(Option.map(read, (c) => c.channelMessageId), Option.some(5))
       }))
   })
 })

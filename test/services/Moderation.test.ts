@@ -1,20 +1,35 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Result } from "effect"
+import { Effect, Layer, Option, Ref, Result } from "effect"
 import { SqlClient } from "effect/sql"
-import { CommentId, ConfessionId, UserId } from "../../src/domain/Ids.ts"
+import { CommentId, ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
 import { Empty, TooLong } from "../../src/domain/Validation.ts"
 import { Confessions } from "../../src/services/Confessions.ts"
 import { AlreadyDecided, InvalidReason, Moderation, NotFound, NotRejected } from "../../src/services/Moderation.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
 import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { Users } from "../../src/services/Users.ts"
+import { type AlreadyProcessed, CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
-const Services = Layer.mergeAll(Confessions.layer({ confessionMaxLength: 3500 }), Moderation.layer, Users.layer).pipe(
+const Services = Layer.mergeAll(Confessions.layer({ confessionMaxLength: 3500 }), Moderation.layer).pipe(
+  Layer.provideMerge(Users.layer),
   Layer.provideMerge(StatsCache.layer({ ttl: "5 minutes", capacity: 1000 })),
   Layer.provideMerge(StatsQueries.layer),
+  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
   Layer.provideMerge(TestDatabase.layer())
 )
+
+/** The error of an effect expected to fail; no update is being handled here, so a redelivery would be a defect. */
+const failure = <A, E, R>(effect: Effect.Effect<A, E | AlreadyProcessed, R>) =>
+  Effect.flip(Effect.catchTag(effect, "AlreadyProcessed", Effect.die))
+
+/** Runs `effect` as the handler of update `id` would; a fresh claim flag each time, as a redelivery gets. */
+const duringUpdate =
+  (id: number) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(Ref.make(false), (claimed) =>
+      Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
+    )
 
 const alice = UserId.make(11)
 const bob = UserId.make(12)
@@ -90,7 +105,7 @@ describe("Moderation", () => {
             { concurrency: 2 }
           )
           const wins = outcomes.filter(Result.isSuccess)
-          const losses = outcomes.filter(Result.isFailure).map((r) => r.failure.reason)
+          const losses = outcomes.filter(Result.isFailure).map((r) => ("reason" in r.failure ? r.failure.reason : r.failure))
           assert.strictEqual(wins.length, 1, `round ${round}`)
           assert.deepStrictEqual(losses, [new AlreadyDecided({ status: "approved" })], `round ${round}`)
           // The stored decider is the winner
@@ -109,9 +124,9 @@ describe("Moderation", () => {
         const rejected = yield* moderation.reject(confession.id, alice)
         assert.strictEqual(rejected.status, "rejected")
         assert.isNull(rejected.rejectReason)
-        const again = yield* Effect.flip(moderation.approve(confession.id, bob))
+        const again = yield* failure(moderation.approve(confession.id, bob))
         assert.deepStrictEqual(again.reason, new AlreadyDecided({ status: "rejected" }))
-        const twice = yield* Effect.flip(moderation.reject(confession.id, bob))
+        const twice = yield* failure(moderation.reject(confession.id, bob))
         assert.deepStrictEqual(twice.reason, new AlreadyDecided({ status: "rejected" }))
         const read = yield* (yield* Confessions).get(confession.id)
         assert.deepStrictEqual(Option.map(read, (c) => [c.status, c.decidedBy] as const), Option.some(["rejected", alice] as const))
@@ -120,8 +135,8 @@ describe("Moderation", () => {
     it.effect("approve / reject - unknown id fails NotFound", () =>
       Effect.gen(function* () {
         const moderation = yield* Moderation
-        assert.deepStrictEqual((yield* Effect.flip(moderation.approve(missing, alice))).reason, new NotFound())
-        assert.deepStrictEqual((yield* Effect.flip(moderation.reject(missing, alice))).reason, new NotFound())
+        assert.deepStrictEqual((yield* failure(moderation.approve(missing, alice))).reason, new NotFound())
+        assert.deepStrictEqual((yield* failure(moderation.reject(missing, alice))).reason, new NotFound())
       }))
 
     it.effect("approve / reject - forget the author's cached statistics", () =>
@@ -143,9 +158,9 @@ describe("Moderation", () => {
       Effect.gen(function* () {
         const moderation = yield* Moderation
         const { confession } = yield* pendingConfession()
-        const blank = yield* Effect.flip(moderation.reject(confession.id, alice, "   "))
+        const blank = yield* failure(moderation.reject(confession.id, alice, "   "))
         assert.deepStrictEqual(blank.reason, new InvalidReason({ problem: new Empty() }))
-        const long = yield* Effect.flip(moderation.reject(confession.id, alice, "x".repeat(501)))
+        const long = yield* failure(moderation.reject(confession.id, alice, "x".repeat(501)))
         assert.deepStrictEqual(long.reason, new InvalidReason({ problem: new TooLong({ length: 501, maxLength: 500 }) }))
         const read = yield* (yield* Confessions).get(confession.id)
         assert.deepStrictEqual(Option.map(read, (c) => c.status), Option.some("pending"))
@@ -157,24 +172,24 @@ describe("Moderation", () => {
       Effect.gen(function* () {
         const moderation = yield* Moderation
         const { author, confession } = yield* pendingConfession()
-        const early = yield* Effect.flip(moderation.setRejectReason(confession.id, alice, "too early"))
+        const early = yield* failure(moderation.setRejectReason(confession.id, alice, "too early"))
         assert.deepStrictEqual(early.reason, new NotRejected({ status: "pending" }))
         yield* moderation.reject(confession.id, alice)
-        const other = yield* Effect.flip(moderation.setRejectReason(confession.id, bob, "not mine to give"))
+        const other = yield* failure(moderation.setRejectReason(confession.id, bob, "not mine to give"))
         assert.strictEqual(other.reason._tag, "DecidedByAnotherAdmin")
-        const invalid = yield* Effect.flip(moderation.setRejectReason(confession.id, alice, "\n"))
+        const invalid = yield* failure(moderation.setRejectReason(confession.id, alice, "\n"))
         assert.deepStrictEqual(invalid.reason, new InvalidReason({ problem: new Empty() }))
         const given = yield* moderation.setRejectReason(confession.id, alice, " please keep it civil ")
         assert.strictEqual(given.rejectReason, "please keep it civil")
         assert.strictEqual(given.authorId, author.id)
         assert.strictEqual(given.authorFirstName, "Carol")
-        const twice = yield* Effect.flip(moderation.setRejectReason(confession.id, alice, "again"))
+        const twice = yield* failure(moderation.setRejectReason(confession.id, alice, "again"))
         assert.strictEqual(twice.reason._tag, "ReasonAlreadyGiven")
         const approved = (yield* pendingConfession()).confession
         yield* moderation.approve(approved.id, alice)
-        const notRejected = yield* Effect.flip(moderation.setRejectReason(approved.id, alice, "why"))
+        const notRejected = yield* failure(moderation.setRejectReason(approved.id, alice, "why"))
         assert.deepStrictEqual(notRejected.reason, new NotRejected({ status: "approved" }))
-        const unknown = yield* Effect.flip(moderation.setRejectReason(missing, alice, "why"))
+        const unknown = yield* failure(moderation.setRejectReason(missing, alice, "why"))
         assert.deepStrictEqual(unknown.reason, new NotFound())
       }))
 
@@ -195,11 +210,11 @@ describe("Moderation", () => {
           [[bob, "delete", "confession", confession.id]]
         )
         // Twice: refused, and no second audit row
-        const again = yield* Effect.flip(moderation.delete(confession.id, bob))
+        const again = yield* failure(moderation.delete(confession.id, bob))
         assert.deepStrictEqual(again.reason, new AlreadyDecided({ status: "deleted" }))
         assert.strictEqual((yield* auditOf("confession", confession.id)).length, 1)
         // A deleted confession can no longer be decided
-        const approveDeleted = yield* Effect.flip(moderation.approve(confession.id, alice))
+        const approveDeleted = yield* failure(moderation.approve(confession.id, alice))
         assert.deepStrictEqual(approveDeleted.reason, new AlreadyDecided({ status: "deleted" }))
       }))
 
@@ -211,7 +226,7 @@ describe("Moderation", () => {
         const rejected = (yield* pendingConfession()).confession
         yield* moderation.reject(rejected.id, alice)
         assert.deepStrictEqual(yield* moderation.delete(rejected.id, alice), Option.none())
-        assert.deepStrictEqual((yield* Effect.flip(moderation.delete(missing, alice))).reason, new NotFound())
+        assert.deepStrictEqual((yield* failure(moderation.delete(missing, alice))).reason, new NotFound())
         assert.strictEqual((yield* auditOf("confession", missing)).length, 0)
       }))
 
@@ -224,7 +239,7 @@ describe("Moderation", () => {
         assert.isTrue(changed)
         assert.isTrue(yield* isBlocked(author.id))
         // The blocked author can no longer confess
-        const refused = yield* Effect.flip(confessions.submit({ author, text: "let me in", anonymous: true }))
+        const refused = yield* failure(confessions.submit({ author, text: "let me in", anonymous: true }))
         assert.strictEqual(refused.reason._tag, "Blocked")
 
         const audit = yield* auditOf("confession", confession.id)
@@ -278,12 +293,50 @@ describe("Moderation", () => {
       Effect.gen(function* () {
         const moderation = yield* Moderation
         const unknownComment = CommentId.make(987_654_321)
-        const a = yield* Effect.flip(moderation.blockAuthorOf({ kind: "confession", id: missing }, alice))
+        const a = yield* failure(moderation.blockAuthorOf({ kind: "confession", id: missing }, alice))
         assert.deepStrictEqual(a.reason, new NotFound())
-        const b = yield* Effect.flip(moderation.unblockAuthorOf({ kind: "comment", id: unknownComment }, alice))
+        const b = yield* failure(moderation.unblockAuthorOf({ kind: "comment", id: unknownComment }, alice))
         assert.deepStrictEqual(b.reason, new NotFound())
         assert.strictEqual((yield* auditOf("confession", missing)).length, 0)
         assert.strictEqual((yield* auditOf("comment", unknownComment)).length, 0)
+      }))
+
+    it.effect("approve / reject / delete / block - claim the update being handled; a redelivery changes nothing", () =>
+      Effect.gen(function* () {
+        const moderation = yield* Moderation
+        const confessions = yield* Confessions
+        const { confession: first } = yield* pendingConfession()
+        const { confession: second, author } = yield* pendingConfession()
+        yield* moderation.approve(first.id, alice).pipe(duringUpdate(92_001))
+        const replayed = yield* Effect.flip(moderation.reject(second.id, alice).pipe(duringUpdate(92_001)))
+        assert.strictEqual(replayed._tag, "AlreadyProcessed")
+        const status = (id: ConfessionId) => Effect.map(confessions.get(id), Option.map((c) => c.status))
+        assert.deepStrictEqual(yield* status(second.id), Option.some("pending"))
+
+        yield* moderation.delete(second.id, alice).pipe(duringUpdate(92_002))
+        const deleteAgain = yield* Effect.flip(moderation.delete(second.id, alice).pipe(duringUpdate(92_002)))
+        assert.strictEqual(deleteAgain._tag, "AlreadyProcessed")
+        assert.strictEqual((yield* auditOf("confession", second.id)).length, 1)
+
+        yield* moderation.blockAuthorOf({ kind: "confession", id: second.id }, alice).pipe(duringUpdate(92_003))
+        const unblock = yield* Effect.flip(
+          moderation.unblockAuthorOf({ kind: "confession", id: second.id }, alice).pipe(duringUpdate(92_003))
+        )
+        assert.strictEqual(unblock._tag, "AlreadyProcessed")
+        assert.isTrue(yield* isBlocked(author.id))
+      }))
+
+    it.effect("blockAuthorOf / unblockAuthorOf - the author's next registration sees the new flag at once", () =>
+      Effect.gen(function* () {
+        const moderation = yield* Moderation
+        const users = yield* Users
+        const { author, confession } = yield* pendingConfession()
+        const profile = { id: author.id, firstName: author.firstName, lastName: undefined, username: author.username ?? undefined }
+        assert.isFalse((yield* users.register(profile)).blocked)
+        yield* moderation.blockAuthorOf({ kind: "confession", id: confession.id }, alice)
+        assert.isTrue((yield* users.register(profile)).blocked)
+        yield* moderation.unblockAuthorOf({ kind: "confession", id: confession.id }, alice)
+        assert.isFalse((yield* users.register(profile)).blocked)
       }))
   })
 })

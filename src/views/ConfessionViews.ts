@@ -1,0 +1,211 @@
+// Confessions on screen: the author's preview, the admins' notification and its outcome, the channel post with its
+// comments button, the admins' pending list, the author's own list and the /stats text. Pure: every function takes
+// plain data (and the time when ages are shown) and returns escaped HTML within Telegram's 4,096 characters.
+import type { InlineKeyboardButton } from "grammy/types"
+import * as CallbackData from "../domain/CallbackData.ts"
+import { authorLine, type Status } from "../domain/Confession.ts"
+import type { ConfessionId } from "../domain/Ids.ts"
+import type { Page } from "../services/Confessions.ts"
+import type { SystemStats } from "../services/StatsCache.ts"
+import * as Html from "./Html.ts"
+import { button, inline, pager, urlButton, type View } from "./Keyboards.ts"
+import { count } from "./Messages.ts"
+
+/** Confessions per page in /pending and /myconfessions. */
+export const pageSize = 5
+
+/** Characters of a confession shown in a list line. */
+export const listPreviewLength = 100
+
+/** Characters of the confession kept in an admin's copy once it is decided (the decision is what matters then). */
+export const decidedPreviewLength = 1000
+
+export interface Draft {
+  readonly text: string
+  readonly anonymous: boolean
+}
+
+export interface Author {
+  readonly firstName: string
+  readonly username: string | null
+}
+
+export interface ConfessionSummary {
+  readonly id: ConfessionId
+  readonly text: string
+  readonly anonymous: boolean
+  readonly status: Status
+  readonly rejectReason: string | null
+  readonly createdAt: Date
+}
+
+/** `prefix`, the raw text escaped and shortened to what is left of the limit, then `suffix` (both already HTML). */
+const framed = (prefix: string, raw: string, suffix: string): string => {
+  const budget = Html.messageLimit - Html.visibleLength(prefix) - Html.visibleLength(suffix)
+  return Html.fitMessage(prefix + Html.escapeTruncated(raw, budget) + suffix)
+}
+
+const signature = (draft: Draft, author: Author): string =>
+  `— ${Html.escape(authorLine({ anonymous: draft.anonymous, firstName: author.firstName, username: author.username }))}`
+
+// ---- the author's preview -----------------------------------------------------------------------------------------
+
+export const preview = (draft: Draft, author: Author): View => ({
+  text: framed("👀 <b>Preview</b>\n\n", draft.text, `\n\n${signature(draft, author)}\n\nSubmit it for review?`),
+  keyboard: inline([
+    [button("✅ Submit", CallbackData.PreviewSubmit())],
+    [
+      button(`🎭 Anonymous: ${draft.anonymous ? "on" : "off"}`, CallbackData.PreviewToggleAnonymous()),
+      button("✖️ Cancel", CallbackData.PreviewCancel())
+    ]
+  ])
+})
+
+// ---- the admins' notification -------------------------------------------------------------------------------------
+
+/**
+ * What every admin gets for a new confession. An anonymous one is signed "Anonymous": admins moderate content, not
+ * people, and learn nothing more than the channel would show.
+ */
+export const adminNotification = (confession: Draft & { readonly id: ConfessionId }, author: Author): View => ({
+  text: framed(`🆕 <b>Confession #${confession.id}</b> is waiting for review\n\n`, confession.text, `\n\n${signature(confession, author)}`),
+  keyboard: decisionKeyboard(confession.id)
+})
+
+export const decisionButtons = (id: ConfessionId): ReadonlyArray<InlineKeyboardButton> => [
+  button("✅ Approve", CallbackData.Approve({ confessionId: id })),
+  button("❌ Reject", CallbackData.Reject({ confessionId: id }))
+]
+
+export const decisionKeyboard = (id: ConfessionId) => inline([decisionButtons(id)])
+
+export type Outcome = "approved" | "rejected" | "deleted"
+
+const outcomeLine: { readonly [O in Outcome]: string } = {
+  approved: "✅ Approved by an admin",
+  rejected: "❌ Rejected",
+  deleted: "🗑 Deleted by an admin"
+}
+
+/** Every admin's copy after the decision: the outcome first, the (shortened) text below, no buttons. */
+export const outcome = (confession: { readonly id: ConfessionId; readonly text: string }, decided: Outcome): View => ({
+  text: Html.fitMessage(
+    `${outcomeLine[decided]}\n\n<b>Confession #${confession.id}</b>\n\n${Html.escapeTruncated(confession.text, decidedPreviewLength)}`
+  )
+})
+
+// ---- the channel ------------------------------------------------------------------------------------------------
+
+export interface Published {
+  readonly id: ConfessionId
+  readonly text: string
+  readonly anonymous: boolean
+  readonly authorFirstName: string
+  readonly authorUsername: string | null
+}
+
+/** `#ID`, the text, the author line, and the button that deep-links into the bot's comments view. */
+export const channelPost = (confession: Published, commentsUrl: string): View => ({
+  text: framed(
+    `<b>#${confession.id}</b>\n\n`,
+    confession.text,
+    `\n\n${signature(confession, { firstName: confession.authorFirstName, username: confession.authorUsername })}`
+  ),
+  keyboard: inline([[urlButton("💬 View / Add Comments", commentsUrl)]])
+})
+
+/** CHANNEL_ID as the Bot API takes it: a number for `-100…` ids, the `@name` string otherwise. */
+export const channelChatId = (channelId: string): number | string => {
+  const trimmed = channelId.trim()
+  return /^-?[0-9]{1,16}$/.test(trimmed) && Number.isSafeInteger(Number(trimmed)) ? Number(trimmed) : trimmed
+}
+
+/**
+ * The public link of a channel post: `https://t.me/c/<id without -100>/<message>` for a numeric channel id,
+ * `https://t.me/<name>/<message>` for `@name`; `undefined` for ids that have no such link (basic groups).
+ */
+export const postUrl = (channelId: string, messageId: number): string | undefined => {
+  const trimmed = channelId.trim()
+  const numeric = /^-100([0-9]{1,16})$/.exec(trimmed)?.[1]
+  if (numeric !== undefined) return `https://t.me/c/${numeric}/${messageId}`
+  const name = /^@([A-Za-z0-9_]{1,64})$/.exec(trimmed)?.[1]
+  return name === undefined ? undefined : `https://t.me/${name}/${messageId}`
+}
+
+// ---- lists ------------------------------------------------------------------------------------------------------
+
+/** "just now", "5 min ago", "3 h ago", "2 d ago". */
+export const age = (createdAt: Date, now: number): string => {
+  const minutes = Math.floor(Math.max(0, now - createdAt.getTime()) / 60_000)
+  if (minutes < 1) return "just now"
+  if (minutes < 60) return `${minutes} min ago`
+  const hours = Math.floor(minutes / 60)
+  return hours < 24 ? `${hours} h ago` : `${Math.floor(hours / 24)} d ago`
+}
+
+const pageHeader = (title: string, page: Page<unknown>): string =>
+  page.totalPages > 1 ? `${title} (page ${page.page} of ${page.totalPages})` : title
+
+const oneLine = (text: string): string => text.replace(/\s+/g, " ").trim()
+
+/** The moderation queue: ID, age, the first 100 characters, and ✅ / ❌ per confession. */
+export const pendingPage = (page: Page<ConfessionSummary>, now: number): View => {
+  const items = page.items.map(
+    (c) => `<b>#${c.id}</b> · ${age(c.createdAt, now)}\n${Html.escapeTruncated(oneLine(c.text), listPreviewLength)}`
+  )
+  return {
+    text: Html.fitMessage([`🕓 <b>${pageHeader("Pending confessions", page)}</b>`, ...items].join("\n\n")),
+    keyboard: inline([
+      ...page.items.map((c) => [
+        button(`✅ #${c.id}`, CallbackData.Approve({ confessionId: c.id })),
+        button(`❌ #${c.id}`, CallbackData.Reject({ confessionId: c.id }))
+      ]),
+      pager(page.page, page.totalPages, (n) => CallbackData.PendingPage({ page: n }))
+    ])
+  }
+}
+
+const statusIcon: { readonly [S in Status]: string } = {
+  pending: "⏳",
+  approved: "✅",
+  rejected: "❌",
+  deleted: "🗑"
+}
+
+/** The author's own confessions, newest first, with their status and (for a rejected one) the moderators' note. */
+export const myConfessionsPage = (page: Page<ConfessionSummary>, now: number): View => {
+  const items = page.items.map((c) => {
+    const head = `${statusIcon[c.status]} <b>#${c.id}</b> · ${c.status} · ${age(c.createdAt, now)}${c.anonymous ? " · 🎭" : ""}`
+    const note = c.rejectReason === null ? "" : `\n📝 <i>${Html.escapeTruncated(oneLine(c.rejectReason), listPreviewLength)}</i>`
+    return `${head}\n${Html.escapeTruncated(oneLine(c.text), listPreviewLength)}${note}`
+  })
+  return {
+    text: Html.fitMessage([`📝 <b>${pageHeader("My confessions", page)}</b>`, ...items].join("\n\n")),
+    keyboard: inline([pager(page.page, page.totalPages, (n) => CallbackData.MyConfessionsPage({ page: n }))])
+  }
+}
+
+// ---- /stats -----------------------------------------------------------------------------------------------------
+
+export const stats = (s: SystemStats): string => {
+  const confessions = s.confessionsPending + s.confessionsApproved + s.confessionsRejected + s.confessionsDeleted
+  return [
+    "📊 <b>Statistics</b>",
+    "",
+    `👥 Users: ${count(s.users)}`,
+    `📝 Confessions: ${count(confessions)}`,
+    `   ⏳ Pending: ${count(s.confessionsPending)}`,
+    `   ✅ Approved: ${count(s.confessionsApproved)}`,
+    `   ❌ Rejected: ${count(s.confessionsRejected)}`,
+    `   🗑 Deleted: ${count(s.confessionsDeleted)}`,
+    `💬 Comments: ${count(s.comments)}`,
+    `👍 Reactions: ${count(s.reactions)}`,
+    "",
+    "🕐 <b>Last 24 hours</b>",
+    `🆕 New users: ${count(s.last24h.newUsers)}`,
+    `🟢 Active users: ${count(s.last24h.activeUsers)}`,
+    `📝 Confessions: ${count(s.last24h.confessions)}`,
+    `💬 Comments: ${count(s.last24h.comments)}`,
+    `👍 Reactions: ${count(s.last24h.reactions)}`
+  ].join("\n")
+}

@@ -1,0 +1,241 @@
+// Every user-facing text of onboarding, help, confessing, moderation, profile and the admin commands, in one place so
+// the voice stays consistent. Pure: values and functions of plain data returning Telegram HTML; anything a user typed
+// goes through `Html.escape` here and nowhere else. Views that need layout (previews, lists) build on these.
+import { Duration } from "effect"
+import { rejectReasonMaxLength, type Status } from "../domain/Confession.ts"
+import type { TextProblem } from "../domain/Validation.ts"
+import * as Html from "./Html.ts"
+import { labels } from "./Keyboards.ts"
+
+/** 3500 → "3,500". */
+export const count = (n: number): string => n.toLocaleString("en-US")
+
+const plural = (n: number, one: string, many: string = `${one}s`): string => `${count(n)} ${n === 1 ? one : many}`
+
+/** A wait as people say it, rounded up: "1 second", "25 seconds", "12 minutes", "2 hours". */
+export const formatWait = (wait: Duration.Duration): string => {
+  const seconds = Math.max(1, Math.ceil(Duration.toMillis(wait) / 1000))
+  if (seconds < 60) return plural(seconds, "second")
+  const minutes = Math.ceil(seconds / 60)
+  if (minutes < 60) return plural(minutes, "minute")
+  return plural(Math.ceil(minutes / 60), "hour")
+}
+
+// ---- onboarding and help ---------------------------------------------------------------------------------------
+
+/** Names are capped so a 256-character first name cannot crowd out the greeting. */
+export const greeting = (firstName: string): string =>
+  [
+    `👋 Hi, <b>${Html.escapeTruncated(firstName.trim() === "" ? "there" : firstName.trim(), 64)}</b>! Welcome to the confessions bot.`,
+    "",
+    "Share what's on your mind, anonymously or under your name. A moderator reads every confession before it " +
+      "appears in the channel, and everyone can comment on published ones.",
+    "",
+    `Tap ${labels.confess} to start, ${labels.profile} for your stats, or ${labels.help} for all commands.`
+  ].join("\n")
+
+/** Every user command of PRODUCT.md, in the order a newcomer needs them. */
+export const userCommands: ReadonlyArray<readonly [command: string, what: string]> = [
+  ["/start", "welcome message and the main keyboard (/register does the same)"],
+  ["/confess", "write a confession"],
+  ["/cancel", "leave what you are doing"],
+  ["/comments <ID>", "read the comments of confession ID"],
+  ["/comment <ID>", "comment on confession ID"],
+  ["/profile", "your profile and statistics"],
+  ["/myconfessions", "your confessions and their status"],
+  ["/mycomments", "your comments"],
+  ["/anonymous_on", "post your next confessions anonymously"],
+  ["/anonymous_off", "post your next confessions under your name"],
+  ["/feedback", "send feedback to the admins"],
+  ["/help", "this list"]
+]
+
+export const adminCommands: ReadonlyArray<readonly [command: string, what: string]> = [
+  ["/pending", "confessions waiting for review"],
+  ["/stats", "system statistics"],
+  ["/delete <ID>", "delete confession ID (and its channel post)"],
+  ["/block c<ID>", "block the author of confession ID (m<ID>: of comment ID)"],
+  ["/unblock c<ID>", "unblock the author of confession ID (m<ID>: of comment ID)"],
+  ["/feedbacks", "open feedback"]
+]
+
+const commandLines = (commands: ReadonlyArray<readonly [string, string]>): Array<string> =>
+  commands.map(([command, what]) => `${Html.escape(command)} — ${Html.escape(what)}`)
+
+export const help = (isAdmin: boolean): string =>
+  [
+    "ℹ️ <b>How it works</b>",
+    "Send /confess (or tap ✍️ Confess), write your text, check the preview and submit. A moderator approves it " +
+      "before it is posted to the channel. Anonymous confessions never show who wrote them, not even to admins.",
+    "",
+    "<b>Commands</b>",
+    ...commandLines(userCommands),
+    ...(isAdmin ? ["", "🛡 <b>Admin commands</b>", ...commandLines(adminCommands)] : [])
+  ].join("\n")
+
+// ---- anything else ----------------------------------------------------------------------------------------------
+
+const suggestions = "Try /confess to write a confession, /profile for your profile, or /help for all commands."
+
+export const notUnderstood = `🤔 I'm not sure what you mean.\n\n${suggestions}`
+
+/** An unknown command, named back (escaped, shortened) so typos are easy to spot. */
+export const unknownCommand = (command: string): string =>
+  `🤔 I don't know the command ${Html.escapeTruncated(command, 40)}.\n\n${suggestions}`
+
+// ---- confessing -------------------------------------------------------------------------------------------------
+
+export const confessPrompt = (maxLength: number): string =>
+  [
+    "✍️ Send me your confession as one text message " + `(up to ${count(maxLength)} characters).`,
+    "",
+    "You will see a preview before anything is sent. /cancel to stop."
+  ].join("\n")
+
+export const textOnly = "📝 Text only, please: send your confession as a text message."
+
+export const textOnlyReason = "📝 Text only, please: send the reason as a text message, or /skip."
+
+/** The rule, stated whatever was wrong, so the user can fix it and send again (their flow is kept). */
+export const textRule = (problem: TextProblem, maxLength: number): string =>
+  problem._tag === "Empty"
+    ? `✏️ A confession can't be empty. Send some text (up to ${count(maxLength)} characters).`
+    : `✏️ That's ${count(problem.length)} characters; a confession can have at most ${count(problem.maxLength)}. ` +
+      "Please shorten it and send it again."
+
+export const previewExpired = "⌛ This preview has expired. Send /confess to start again."
+
+export const submitted = (id: number): string =>
+  `📨 Confession #${id} is waiting for review. I'll let you know when a moderator has decided.`
+
+export const submittedToast = "📨 Sent for review"
+
+export const cancelled = "✖️ Cancelled."
+
+export const nothingToCancel = "There's nothing to cancel."
+
+export const blocked = "🚫 You have been blocked by the moderators, so you can't confess, comment or react."
+
+export const cooldown = (wait: Duration.Duration): string =>
+  `⏳ Please wait ${formatWait(wait)} before sending another confession.`
+
+export const hourlyLimit = (perHour: number, wait: Duration.Duration): string =>
+  `⏳ You can send ${plural(perHour, "confession")} per hour. Try again in ${formatWait(wait)}.`
+
+export const anonymousToast = (anonymous: boolean): string => (anonymous ? "🎭 Anonymous" : "🙂 Under your name")
+
+// ---- moderation -------------------------------------------------------------------------------------------------
+
+export const approvedToast = "✅ Approved and posted"
+
+export const approvedNoChannel =
+  "✅ Approved, but CHANNEL_ID is not set, so nothing was posted. Set it and restart the bot to publish confessions."
+
+export const approvedPostFailed =
+  "✅ Approved, but posting to the channel failed. Check that the bot is an admin of the channel that can post."
+
+export const rejectedToast = "❌ Rejected"
+
+export const confessionNotFound = (id: number): string => `🔍 Confession #${id} not found.`
+
+const statusWord: { readonly [S in Status]: string } = {
+  pending: "pending",
+  approved: "approved",
+  rejected: "rejected",
+  deleted: "deleted"
+}
+
+export const alreadyDecided = (id: number, status: Status): string => `Confession #${id} is already ${statusWord[status]}.`
+
+export const authorApproved = (id: number, postUrl: string | undefined): string =>
+  postUrl === undefined
+    ? `🎉 Your confession #${id} was approved!`
+    : `🎉 Your confession #${id} was approved and posted:\n${Html.escape(postUrl)}`
+
+export const authorRejected = (id: number): string => `😔 Your confession #${id} was not approved by the moderators.`
+
+export const authorRejectReason = (id: number, reason: string): string =>
+  `📝 A note from the moderators about confession #${id}:\n\n<i>${Html.escape(reason)}</i>`
+
+export const askRejectReason = (id: number): string =>
+  `❌ Confession #${id} rejected. If you like, send a short reason for the author ` +
+  `(up to ${count(rejectReasonMaxLength)} characters), or /skip.`
+
+export const reasonRule = (problem: TextProblem): string =>
+  problem._tag === "Empty"
+    ? "✏️ The reason can't be empty. Send a short text, or /skip."
+    : `✏️ That's ${count(problem.length)} characters; a reason can have at most ${count(problem.maxLength)}. ` +
+      "Send a shorter one, or /skip."
+
+export const reasonSent = "📨 The reason was passed on to the author."
+
+export const reasonUndelivered = "⚠️ The reason was saved, but the author can't be reached right now."
+
+export const reasonSkipped = "OK, no reason sent."
+
+export const nothingToSkip = "There's nothing to skip."
+
+export const reasonAlreadyGiven = (id: number): string => `The author already got a reason for confession #${id}.`
+
+export const reasonNotYours = (id: number): string =>
+  `Another admin rejected confession #${id}; only they can add a reason.`
+
+export const reasonNotRejected = (id: number, status: Status): string =>
+  `Confession #${id} is ${statusWord[status]} now, so no reason was sent.`
+
+// ---- admin commands ---------------------------------------------------------------------------------------------
+
+export const deleteUsage = "Usage: /delete &lt;ID&gt;, for example /delete 42"
+
+export const blockUsage = (command: "block" | "unblock"): string =>
+  `Usage: /${command} c&lt;ID&gt; for the author of a confession, or /${command} m&lt;ID&gt; for the author of a ` +
+  `comment, for example /${command} c42`
+
+/** What happened to the channel post of a deleted confession. */
+export type PostRemoval = "removed" | "none" | "failed" | "noChannel"
+
+export const deleted = (id: number, post: PostRemoval): string => {
+  const head = `🗑 Confession #${id} deleted.`
+  switch (post) {
+    case "removed":
+      return `${head} Its channel post was removed.`
+    case "none":
+      return head
+    case "failed":
+      return `${head} Its channel post could not be removed; please delete it in the channel by hand.`
+    case "noChannel":
+      return `${head} It had a channel post, but CHANNEL_ID is not set, so please delete it by hand.`
+  }
+}
+
+export const alreadyDeleted = (id: number): string => `Confession #${id} is already deleted.`
+
+export type SubjectKind = "confession" | "comment"
+
+const subjectName = (kind: SubjectKind, id: number): string => `${kind} #${id}`
+
+export const subjectNotFound = (kind: SubjectKind, id: number): string =>
+  `🔍 ${kind === "confession" ? "Confession" : "Comment"} #${id} not found.`
+
+export const blockedAuthor = (kind: SubjectKind, id: number, changed: boolean): string =>
+  changed
+    ? `🚫 The author of ${subjectName(kind, id)} is now blocked.`
+    : `The author of ${subjectName(kind, id)} was already blocked.`
+
+export const unblockedAuthor = (kind: SubjectKind, id: number, changed: boolean): string =>
+  changed
+    ? `✅ The author of ${subjectName(kind, id)} is unblocked.`
+    : `The author of ${subjectName(kind, id)} was not blocked.`
+
+export const noPending = "🎉 No confessions are waiting for review."
+
+// ---- profile ----------------------------------------------------------------------------------------------------
+
+export const anonymityChanged = (anonymous: boolean): string =>
+  anonymous
+    ? "🎭 Anonymity is on: your next confessions will be posted as Anonymous."
+    : "🙂 Anonymity is off: your next confessions will show your first name and @username."
+
+export const anonymityToast = (anonymous: boolean): string => (anonymous ? "🎭 Anonymity on" : "🙂 Anonymity off")
+
+export const noConfessionsYet = `📝 You haven't confessed yet. Tap ${labels.confess} to write your first one.`
