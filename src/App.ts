@@ -5,6 +5,17 @@ import { type PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option } from "effect"
 import type { SqlClient } from "effect/sql"
 import { AppConfig } from "./AppConfig.ts"
+import * as Admin from "./features/Admin.ts"
+import * as CommentsFeature from "./features/Comments.ts"
+import * as Confess from "./features/Confess.ts"
+import * as Fallback from "./features/Fallback.ts"
+import * as FeedbackFeature from "./features/Feedback.ts"
+import * as Help from "./features/Help.ts"
+import * as Moderate from "./features/Moderate.ts"
+import * as MyComments from "./features/MyComments.ts"
+import * as Profile from "./features/Profile.ts"
+import * as ReactionsFeature from "./features/Reactions.ts"
+import * as Start from "./features/Start.ts"
 import * as Logging from "./Logging.ts"
 import * as Health from "./http/Health.ts"
 import * as Metrics from "./http/Metrics.ts"
@@ -83,6 +94,22 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
   )
 }
 
-const features = Layer.empty
+/**
+ * Every feature registers its routes here. Fallback must be the only fallback; Comments owns the deep link and the
+ * page-counter button.
+ */
+const features = Layer.mergeAll(
+  Start.layer,
+  Help.layer,
+  Confess.layer,
+  Moderate.layer,
+  Profile.layer,
+  Admin.layer,
+  CommentsFeature.layer,
+  ReactionsFeature.layer,
+  FeedbackFeature.layer,
+  MyComments.layer,
+  Fallback.layer
+)
 
 export const layer = make({ features, database: Database.layerConfig }).pipe(Layer.provide(AppConfig.layerConfig))

@@ -43,8 +43,10 @@ export class Dispatcher extends Context.Service<
     readonly windowSize: Effect.Effect<number>
     /** Free admission permits. */
     readonly freeCapacity: Effect.Effect<number>
-    /** Completes at the next finished update. */
-    readonly progress: Effect.Effect<void>
+    /** How many updates have finished so far; pass it to `progressSince`. */
+    readonly finishedCount: Effect.Effect<number>
+    /** Completes as soon as more than `count` updates have finished (at once if that already happened). */
+    readonly progressSince: (count: number) => Effect.Effect<void>
     /** Stops accepting, lets running updates finish within `grace`, interrupts the rest, records what finished. */
     readonly drain: (grace: Duration.Input) => Effect.Effect<void>
   }
@@ -109,6 +111,7 @@ const make = (options: DispatcherOptions) =>
     let executing = 0
     let accepting = true
     let progressSignal = yield* Deferred.make<void>()
+    let finishedTotal = 0
 
     // Ids at or below this were possibly handled by an earlier run; only they need a database look-up.
     const maxRecorded = yield* processed.recordedMax.pipe(Effect.orDie)
@@ -141,6 +144,7 @@ const make = (options: DispatcherOptions) =>
     )
 
     const signalProgress = Effect.gen(function* () {
+      finishedTotal++
       const previous = progressSignal
       progressSignal = yield* Deferred.make<void>()
       yield* Deferred.succeed(previous, undefined)
@@ -301,7 +305,8 @@ const make = (options: DispatcherOptions) =>
       }),
       windowSize: Effect.sync(() => window.length - windowHead),
       freeCapacity: Effect.sync(() => options.maxPending - admitted),
-      progress: Effect.suspend(() => Deferred.await(progressSignal)),
+      finishedCount: Effect.sync(() => finishedTotal),
+      progressSince: (count) => Effect.suspend(() => (finishedTotal > count ? Effect.void : Deferred.await(progressSignal))),
       drain
     })
   })

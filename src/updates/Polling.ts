@@ -30,10 +30,12 @@ export const layer = (options: PollingOptions): Layer.Layer<UpdateSource, Telegr
       yield* telegram.deleteWebhook
 
       const pollOnce = Effect.gen(function* () {
+        // Read before asking, so an update finishing while we ask is not missed by the waits below.
+        const finished = yield* dispatcher.finishedCount
         const window = yield* dispatcher.windowSize
         const free = yield* dispatcher.freeCapacity
         // Unconfirmed updates come back in every answer, so the batch must have room beyond them for new ones.
-        if (window >= maxBatch || free === 0) return yield* dispatcher.progress
+        if (window >= maxBatch || free === 0) return yield* dispatcher.progressSince(finished)
         const offset = yield* dispatcher.acknowledgeOffset
         const updates = yield* telegram.getUpdates({
           offset,
@@ -44,7 +46,7 @@ export const layer = (options: PollingOptions): Layer.Layer<UpdateSource, Telegr
         const fresh = yield* dispatcher.offer(updates)
         // Only updates we already have came back: wait for one to finish instead of asking again at once.
         if (updates.length > 0 && fresh === 0) {
-          yield* dispatcher.progress.pipe(Effect.timeoutOption("1 second"))
+          yield* dispatcher.progressSince(finished).pipe(Effect.timeoutOption("1 second"))
         }
       })
 
