@@ -47,9 +47,7 @@ export const layer = Layer.effectDiscard(
       "PendingPage",
       Effect.fn("Admin.pendingPage")(function* (context) {
         const view = yield* pendingView(context.action.page)
-        yield* context.messageId === undefined
-          ? Effect.asVoid(telegram.sendMessage(context.chatId, view.text, { replyMarkup: view.keyboard }))
-          : telegram.editMessageText(context.chatId, context.messageId, view.text, { replyMarkup: view.keyboard })
+        yield* telegram.sendOrEdit(context.chatId, context.messageId, view.text, { replyMarkup: view.keyboard })
         yield* telegram.answerCallbackQuery(context.callbackQueryId)
       }),
       adminOnly

@@ -23,15 +23,8 @@ export const layer = Layer.effectDiscard(
     const telegram = yield* Telegram
     const config = yield* AppConfig
 
-    /** Sends the view, or edits the pressed message in place; an edit Telegram refuses becomes a new message. */
-    const present = (chatId: number, messageId: number | undefined, view: CommentViews.View) => {
-      const send = Effect.asVoid(telegram.sendMessage(chatId, view.text, { replyMarkup: view.keyboard }))
-      return messageId === undefined
-        ? send
-        : telegram
-            .editMessageText(chatId, messageId, view.text, { replyMarkup: view.keyboard })
-            .pipe(Effect.catchIf((error) => error.reason._tag === "BadRequest", () => send))
-    }
+    const present = (chatId: number, messageId: number | undefined, view: CommentViews.View) =>
+      telegram.sendOrEdit(chatId, messageId, view.text, { replyMarkup: view.keyboard })
 
     const notFound = (id: ConfessionId | string) => new Reply({ text: CommentViews.confessionNotFound(String(id)) })
 

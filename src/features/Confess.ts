@@ -34,9 +34,7 @@ export const layer = Layer.effectDiscard(
 
     /** Shows the preview in place of the message the button was on, or as a new message when that is gone. */
     const showInPlace = (context: Pick<CallbackContext<CallbackData.Tag>, "chatId" | "messageId">, view: Keyboards.View) =>
-      context.messageId === undefined
-        ? Effect.asVoid(telegram.sendMessage(context.chatId, view.text, { replyMarkup: view.keyboard }))
-        : telegram.editMessageText(context.chatId, context.messageId, view.text, { replyMarkup: view.keyboard })
+      telegram.sendOrEdit(context.chatId, context.messageId, view.text, { replyMarkup: view.keyboard })
 
     /** The text of a draft, or the rule it breaks; the flow stays as it is on a failure. */
     const draftText = (context: MessageContext) =>

@@ -26,12 +26,7 @@ export const layer = Layer.effectDiscard(
         const view = CommentViews.myComments(
           yield* comments.listByAuthor({ author: context.user.id, page: context.action.page })
         )
-        const send = Effect.asVoid(telegram.sendMessage(context.chatId, view.text, { replyMarkup: view.keyboard }))
-        yield* context.messageId === undefined
-          ? send
-          : telegram
-              .editMessageText(context.chatId, context.messageId, view.text, { replyMarkup: view.keyboard })
-              .pipe(Effect.catchIf((error) => error.reason._tag === "BadRequest", () => send))
+        yield* telegram.sendOrEdit(context.chatId, context.messageId, view.text, { replyMarkup: view.keyboard })
         yield* telegram.answerCallbackQuery(context.callbackQueryId)
       })
     )

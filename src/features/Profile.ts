@@ -36,9 +36,7 @@ export const layer = Layer.effectDiscard(
 
     /** Buttons edit their own message; without one (too old for Telegram to say), a new message is sent. */
     const showInPlace = (chatId: number, messageId: number | undefined, view: Keyboards.View) =>
-      messageId === undefined
-        ? Effect.asVoid(telegram.sendMessage(chatId, view.text, { replyMarkup: view.keyboard }))
-        : telegram.editMessageText(chatId, messageId, view.text, { replyMarkup: view.keyboard })
+      telegram.sendOrEdit(chatId, messageId, view.text, { replyMarkup: view.keyboard })
 
     yield* router.onButtonText(Keyboards.labels.profile, "profile")
     yield* router.onCommand(

@@ -92,6 +92,16 @@ export class Telegram extends Context.Service<
       html: string,
       options?: { readonly replyMarkup?: InlineKeyboardMarkup | undefined }
     ) => Effect.Effect<void, TelegramError>
+    /**
+     * Edits `messageId` in place (paging, toggles); sends a new message when there is none (a button too old for
+     * Telegram to say which message it was on) or Telegram refuses the edit (the message was deleted).
+     */
+    readonly sendOrEdit: (
+      chatId: ChatId,
+      messageId: number | undefined,
+      html: string,
+      options?: { readonly replyMarkup?: InlineKeyboardMarkup | undefined }
+    ) => Effect.Effect<void, TelegramError>
     readonly answerCallbackQuery: (
       callbackQueryId: string,
       options?: { readonly text?: string | undefined; readonly showAlert?: boolean | undefined }
@@ -216,6 +226,43 @@ const make = (options: TelegramOptions) =>
       return Effect.void
     }
 
+    const sendMessage = (chatId: ChatId, html: string, sendOptions?: SendOptions) =>
+      call("sendMessage", chatId, (signal) =>
+        api.sendMessage(
+          chatId,
+          html,
+          {
+            parse_mode: "HTML",
+            link_preview_options: { is_disabled: true },
+            ...(sendOptions?.replyMarkup ? { reply_markup: sendOptions.replyMarkup } : {})
+          },
+          signal
+        )
+      ).pipe(Effect.map((message) => message.message_id))
+
+    const editMessageText = (
+      chatId: ChatId,
+      messageId: number,
+      html: string,
+      editOptions?: { readonly replyMarkup?: InlineKeyboardMarkup | undefined }
+    ) =>
+      call("editMessageText", chatId, (signal) =>
+        api.editMessageText(
+          chatId,
+          messageId,
+          html,
+          {
+            parse_mode: "HTML",
+            link_preview_options: { is_disabled: true },
+            ...(editOptions?.replyMarkup ? { reply_markup: editOptions.replyMarkup } : {})
+          },
+          signal
+        )
+      ).pipe(
+        Effect.asVoid,
+        Effect.catchIf((error) => error.isNotModified, () => Effect.void)
+      )
+
     return Telegram.of({
       getMe: call("getMe", undefined, (signal) => api.getMe(signal)),
       getUpdates: (request) =>
@@ -243,36 +290,16 @@ const make = (options: TelegramOptions) =>
       deleteWebhook: Effect.asVoid(
         call("deleteWebhook", undefined, (signal) => api.deleteWebhook({ drop_pending_updates: false }, signal))
       ),
-      sendMessage: (chatId, html, sendOptions) =>
-        call("sendMessage", chatId, (signal) =>
-          api.sendMessage(
-            chatId,
-            html,
-            {
-              parse_mode: "HTML",
-              link_preview_options: { is_disabled: true },
-              ...(sendOptions?.replyMarkup ? { reply_markup: sendOptions.replyMarkup } : {})
-            },
-            signal
-          )
-        ).pipe(Effect.map((message) => message.message_id)),
-      editMessageText: (chatId, messageId, html, editOptions) =>
-        call("editMessageText", chatId, (signal) =>
-          api.editMessageText(
-            chatId,
-            messageId,
-            html,
-            {
-              parse_mode: "HTML",
-              link_preview_options: { is_disabled: true },
-              ...(editOptions?.replyMarkup ? { reply_markup: editOptions.replyMarkup } : {})
-            },
-            signal
-          )
-        ).pipe(
-          Effect.asVoid,
-          Effect.catchIf((error) => error.isNotModified, () => Effect.void)
-        ),
+      sendMessage,
+      editMessageText,
+      sendOrEdit: (chatId, messageId, html, options) => {
+        const send = Effect.asVoid(sendMessage(chatId, html, options))
+        return messageId === undefined
+          ? send
+          : editMessageText(chatId, messageId, html, options).pipe(
+              Effect.catchIf((error) => error.reason._tag === "BadRequest", () => send)
+            )
+      },
       answerCallbackQuery: (id, answer) =>
         Effect.asVoid(
           call("answerCallbackQuery", undefined, (signal) =>

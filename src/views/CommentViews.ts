@@ -11,6 +11,7 @@ import type { TextProblem } from "../domain/Validation.ts"
 import type { CommentRecord, CommentsPage, RepliesPage } from "../services/Comments.ts"
 import type { Decision, Reported, Toggled } from "../services/Reactions.ts"
 import * as Html from "./Html.ts"
+import { button } from "./Keyboards.ts"
 
 /** A message ready to send or to edit in place. */
 export interface View {
@@ -131,10 +132,6 @@ export const pager = (
   ]
 }
 
-export const button = (text: string, action: CallbackData.CallbackData): InlineKeyboardButton.CallbackButton => ({
-  text,
-  callback_data: CallbackData.toString(action)
-})
 
 /**
  * Splits `total` characters among texts of the given lengths: short texts get what they need, the long ones share

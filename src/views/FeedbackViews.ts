@@ -7,7 +7,8 @@ import type { Page } from "../domain/Comment.ts"
 import type { FeedbackId, UserId } from "../domain/Ids.ts"
 import type { TextProblem } from "../domain/Validation.ts"
 import type { FeedbackItem } from "../services/Feedback.ts"
-import { allocate, button, pager, type View } from "./CommentViews.ts"
+import { allocate, pager, type View } from "./CommentViews.ts"
+import { button } from "./Keyboards.ts"
 import * as Html from "./Html.ts"
 
 /** Who wrote an item, as admins see it. `firstName` is `undefined` when the user is unknown to us. */
