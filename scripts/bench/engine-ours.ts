@@ -15,6 +15,7 @@ import { Telegram } from "../../src/services/Telegram.ts"
 import { Users } from "../../src/services/Users.ts"
 import * as Database from "../../src/sql/Database.ts"
 import { Dispatcher } from "../../src/updates/Dispatcher.ts"
+import { Inbox } from "../../src/updates/Inbox.ts"
 import * as Polling from "../../src/updates/Polling.ts"
 import { Processed } from "../../src/updates/Processed.ts"
 import { Router } from "../../src/updates/Router.ts"
@@ -35,7 +36,7 @@ const metrics = Layer.unwrap(
 )
 
 const engine = metrics.pipe(
-  Layer.provideMerge(Polling.layerConfig),
+  Layer.provideMerge(Polling.layerConfig.pipe(Layer.provide(Inbox.layer({ retention: "48 hours", cleanInterval: "1 minute" })))),
   Layer.provideMerge(Dispatcher.layerConfig),
   Layer.provideMerge(noop),
   Layer.provideMerge(Router.layer),

@@ -13,6 +13,7 @@ import { ConnectionError, SqlError, UnknownError } from "effect/sql/SqlError"
 import * as Fs from "node:fs/promises"
 import { AppConfig } from "../AppConfig.ts"
 import init from "./migrations/0001_init.ts"
+import updateInbox from "./migrations/0002_update_inbox.ts"
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; `None` starts the embedded PGlite. */
@@ -31,7 +32,8 @@ export class DatabaseError extends Data.TaggedError("DatabaseError")<{
 }> {}
 
 export const migrations = Migrator.fromRecord({
-  "1_init": init
+  "1_init": init,
+  "2_update_inbox": updateInbox
 })
 
 /** Applies every pending migration; running it again on a migrated database changes nothing. */
