@@ -27,6 +27,7 @@ import { Confessions } from "./services/Confessions.ts"
 import { ConversationStore } from "./services/ConversationStore.ts"
 import { Feedback } from "./services/Feedback.ts"
 import { Moderation } from "./services/Moderation.ts"
+import { Publisher } from "./services/Publisher.ts"
 import { Reactions } from "./services/Reactions.ts"
 import { StatsCache } from "./services/StatsCache.ts"
 import { StatsQueries } from "./services/StatsQueries.ts"
@@ -35,21 +36,25 @@ import { Users } from "./services/Users.ts"
 import * as Database from "./sql/Database.ts"
 import { Dispatcher } from "./updates/Dispatcher.ts"
 import * as Polling from "./updates/Polling.ts"
+import { Inbox } from "./updates/Inbox.ts"
 import { Processed } from "./updates/Processed.ts"
 import { Router } from "./updates/Router.ts"
 import * as Webhook from "./updates/Webhook.ts"
 
-/** Everything handlers may use. */
-export const services = Layer.mergeAll(
-  ConversationStore.layerConfig,
-  Confessions.layerConfig,
-  Moderation.layer,
-  AdminNotifications.layer,
-  ConfessionLimits.layerConfig,
-  Comments.layerConfig,
-  Reactions.layerConfig,
-  Feedback.layerConfig
-).pipe(
+/** Everything handlers may use. The Publisher (and its recovery fiber) sits on top: it needs Confessions. */
+export const services = Publisher.layerConfig.pipe(
+  Layer.provideMerge(
+    Layer.mergeAll(
+      ConversationStore.layerConfig,
+      Confessions.layerConfig,
+      Moderation.layer,
+      AdminNotifications.layer,
+      ConfessionLimits.layerConfig,
+      Comments.layerConfig,
+      Reactions.layerConfig,
+      Feedback.layerConfig
+    )
+  ),
   Layer.provideMerge(StatsCache.layerConfig.pipe(Layer.provide(StatsQueries.layer))),
   Layer.provideMerge(Telegram.layerConfig),
   Layer.provideMerge(Users.layer),
@@ -73,7 +78,11 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
   const source = Layer.unwrap(
     Effect.gen(function* () {
       const config = yield* AppConfig
-      return Option.match(config.webhook, { onNone: () => Polling.layerConfig, onSome: Webhook.layerConfig })
+      return Option.match(config.webhook, {
+        onNone: () =>
+          Polling.layerConfig.pipe(Layer.provide(Inbox.layer({ retention: "48 hours", cleanInterval: "1 minute" }))),
+        onSome: Webhook.layerConfig
+      })
     })
   )
   const http = Layer.unwrap(

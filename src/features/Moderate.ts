@@ -1,17 +1,15 @@
 // The admins' ✅ Approve and ❌ Reject buttons (on the notification and in /pending). Approving decides exactly once
-// (the database picks the winner), posts to the channel with the comments button, tells the author with the post's
-// link and turns every admin's copy into the outcome. Rejecting tells the author and asks the admin for an optional
-// reason, which their next text (or /skip) answers.
-import { Effect, Layer, Option, Result } from "effect"
-import { AppConfig } from "../AppConfig.ts"
+// (the database picks the winner), posts to the channel with the comments button (through the Publisher, whose
+// recovery posts it later if this fails or the process dies first), tells the author with the post's link and turns
+// every admin's copy into the outcome. Rejecting tells the author and asks the admin for an optional reason, which
+// their next text (or /skip) answers.
+import { Effect, Layer, Option } from "effect"
 import * as Conversation from "../domain/Conversation.ts"
-import * as DeepLink from "../domain/DeepLink.ts"
 import type { ConfessionId } from "../domain/Ids.ts"
 import { AdminNotifications } from "../services/AdminNotifications.ts"
-import { BotIdentity } from "../services/BotIdentity.ts"
-import { Confessions } from "../services/Confessions.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
 import { type ModeratedConfession, Moderation, type ModerationError } from "../services/Moderation.ts"
+import { type Publication, Publisher } from "../services/Publisher.ts"
 import { Telegram } from "../services/Telegram.ts"
 import { Reply, Router } from "../updates/Router.ts"
 import * as ConfessionViews from "../views/ConfessionViews.ts"
@@ -20,13 +18,11 @@ import * as Messages from "../views/Messages.ts"
 export const layer = Layer.effectDiscard(
   Effect.gen(function* () {
     const router = yield* Router
-    const config = yield* AppConfig
     const moderation = yield* Moderation
-    const confessions = yield* Confessions
+    const publisher = yield* Publisher
     const notifications = yield* AdminNotifications
     const conversations = yield* ConversationStore
     const telegram = yield* Telegram
-    const bot = yield* BotIdentity
 
     /** The loser of a race, a second press, or a forged id: answered, nothing changes. */
     const refused = (id: ConfessionId) => (error: ModerationError) =>
@@ -63,36 +59,10 @@ export const layer = Layer.effectDiscard(
         )
       }).pipe(Effect.catchCause((cause) => Effect.logWarning(`could not update the admins' copies of #${confession.id}`, cause)))
 
-    /**
-     * Posts an approved confession and remembers the post. If the confession was deleted while the post was being
-     * sent, the post is removed again. A failure to remember it keeps the post: published but not deletable by
-     * /delete beats approved but never shown.
-     */
-    const publish = (confession: ModeratedConfession) =>
-      Effect.gen(function* () {
-        if (Option.isNone(config.channelId)) return { posted: "noChannel" as const, url: undefined }
-        const channelId = config.channelId.value
-        const chat = ConfessionViews.channelChatId(channelId)
-        const view = ConfessionViews.channelPost(confession, bot.startUrl(DeepLink.OpenComments(confession.id)))
-        const sent = yield* Effect.result(telegram.sendMessage(chat, view.text, { replyMarkup: view.keyboard }))
-        if (Result.isFailure(sent)) {
-          yield* Effect.logError(`could not post confession #${confession.id} to the channel`, sent.failure)
-          return { posted: "failed" as const, url: undefined }
-        }
-        const stored = yield* Effect.result(confessions.setChannelMessage(confession.id, sent.success))
-        if (Result.isFailure(stored)) {
-          if (stored.failure._tag === "ConfessionsError") {
-            yield* telegram.deleteMessage(chat, sent.success).pipe(Effect.ignore({ log: "Warn" }))
-            return { posted: "deletedMeanwhile" as const, url: undefined }
-          }
-          yield* Effect.logError(`could not remember the channel post of confession #${confession.id}`, stored.failure)
-        }
-        return { posted: "posted" as const, url: ConfessionViews.postUrl(channelId, sent.success) }
-      })
-
-    const approvedAnswer = (posted: "posted" | "noChannel" | "failed" | "deletedMeanwhile", id: ConfessionId) => {
+    const approvedAnswer = (posted: Publication["posted"], id: ConfessionId) => {
       switch (posted) {
         case "posted":
+        case "elsewhere":
           return { text: Messages.approvedToast }
         case "noChannel":
           return { text: Messages.approvedNoChannel, showAlert: true }
@@ -111,7 +81,7 @@ export const layer = Layer.effectDiscard(
         // Decided: the rest must happen once, whatever else goes on, so it is not interrupted half-way.
         yield* Effect.uninterruptible(
           Effect.gen(function* () {
-            const post = yield* publish(confession)
+            const post = yield* publisher.publish(confession)
             if (post.posted !== "deletedMeanwhile") {
               yield* tellAuthor(confession, Messages.authorApproved(id, post.url))
               yield* editCopies(confession, "approved")
@@ -189,4 +159,4 @@ export const layer = Layer.effectDiscard(
       })
     )
   })
-).pipe(Layer.provide(BotIdentity.layer))
+)

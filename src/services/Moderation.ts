@@ -225,7 +225,9 @@ export class Moderation extends Context.Service<
               insert into audit_log (actor_id, action, subject_kind, subject_id)
               select ${admin}::int8, 'delete', 'confession', ${id}::int8 from deleted
             )
-            select author_id, channel_message_id from deleted`)
+            -- A negative id is a publisher's claim (a post in progress), not a message: the publisher cleans that up.
+            select author_id, case when channel_message_id > 0 then channel_message_id end as channel_message_id
+            from deleted`)
           )
           if (deleted === undefined) {
             const state = yield* currentState(id)

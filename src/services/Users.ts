@@ -1,12 +1,14 @@
 // The users repository: every interaction registers or touches its Telegram user, and the rest of the program
 // reads anonymity defaults, block flags and reachability from here. Registration is remembered for a short while
 // (`touchInterval`), so a user's burst of updates costs one upsert, not one per update; this process's own writes
-// refresh the remembered row, and writes that must see the latest block flag re-check it in SQL.
+// refresh the remembered row, and writes that must see the latest block flag re-check it in SQL. A user's own change
+// (the anonymity default) claims the update being handled, so a redelivered 🎭 toggle does not flip it back.
 import { Clock, Context, Data, Duration, Effect, Layer, Option, Ref, Schema } from "effect"
 import { SqlClient, SqlSchema } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { UserId } from "../domain/Ids.ts"
 import { Int8 } from "../sql/Columns.ts"
+import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
 
 /** What Telegram tells us about a person on every update. */
 export interface TelegramProfile {
@@ -46,7 +48,11 @@ export class Users extends Context.Service<
     /** Creates the user on first contact, otherwise refreshes names and last-seen time (and reachability). */
     readonly register: (profile: TelegramProfile) => Effect.Effect<User, SqlError>
     readonly get: (id: UserId) => Effect.Effect<Option.Option<User>, SqlError>
-    readonly setAnonymity: (id: UserId, anonymous: boolean) => Effect.Effect<User, SqlError | UsersError>
+    /** The user's own change: claims the current update, so a redelivered toggle fails `AlreadyProcessed`. */
+    readonly setAnonymity: (
+      id: UserId,
+      anonymous: boolean
+    ) => Effect.Effect<User, SqlError | UsersError | AlreadyProcessed>
     readonly setBlocked: (id: UserId, blocked: boolean) => Effect.Effect<User, SqlError | UsersError>
     /** The user blocked the bot: stop sending them anything until they write again. */
     readonly markInactive: (id: UserId) => Effect.Effect<void, SqlError>
@@ -54,14 +60,16 @@ export class Users extends Context.Service<
     readonly forget: (id: UserId) => Effect.Effect<void>
   }
 >()("confessions/services/Users") {
-  static readonly layer: Layer.Layer<Users, never, SqlClient.SqlClient> = Layer.suspend(() =>
+  /** Needs the SqlClient and the processed-updates ledger (the user's own writes claim the update). */
+  static readonly layer: Layer.Layer<Users, never, SqlClient.SqlClient | Processed> = Layer.suspend(() =>
     Users.layerWith({ touchInterval: Duration.minutes(1), remembered: 10_000 })
   )
 
-  static readonly layerWith = (options: UsersOptions): Layer.Layer<Users, never, SqlClient.SqlClient> => Layer.effect(
+  static readonly layerWith = (options: UsersOptions): Layer.Layer<Users, never, SqlClient.SqlClient | Processed> => Layer.effect(
     Users,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
+      const processed = yield* Processed
       // user id -> the row as last written or read, and when; insertion-ordered, so the oldest goes first.
       const recent = yield* Ref.make(new Map<UserId, { readonly user: User; readonly at: number }>())
       const touchMillis = Duration.toMillis(options.touchInterval)
@@ -147,7 +155,7 @@ export class Users extends Context.Service<
           return yield* byId(id).pipe(Effect.catchTag("SchemaError", Effect.die))
         }),
         setAnonymity: Effect.fn("Users.setAnonymity")(function* (id, anonymous) {
-          return yield* setFlag("anonymous_default", id, anonymous).pipe(Effect.tap(remember))
+          return yield* processed.transaction(setFlag("anonymous_default", id, anonymous)).pipe(Effect.tap(remember))
         }),
         setBlocked: Effect.fn("Users.setBlocked")(function* (id, blocked) {
           return yield* setFlag("blocked", id, blocked).pipe(Effect.tap(remember))

@@ -6,7 +6,11 @@ import { BotIdentity } from "../../src/services/BotIdentity.ts"
 import { defaultRateLimits, Telegram } from "../../src/services/Telegram.ts"
 import { Users } from "../../src/services/Users.ts"
 import { botInfo, FakeBotApi, token } from "../support/FakeBotApi.ts"
+import { Processed } from "../../src/updates/Processed.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
+
+/** Users needs the processed-updates ledger; nothing here handles an update, so it never claims one. */
+const processed = Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })
 
 const telegram = Layer.unwrap(
   Effect.gen(function* () {
@@ -16,7 +20,7 @@ const telegram = Layer.unwrap(
 )
 
 const world = telegram.pipe(
-  Layer.provideMerge(Layer.mergeAll(FakeBotApi.layer, Users.layer.pipe(Layer.provideMerge(TestDatabase.layer()))))
+  Layer.provideMerge(Layer.mergeAll(FakeBotApi.layer, Users.layer.pipe(Layer.provideMerge(processed), Layer.provideMerge(TestDatabase.layer()))))
 )
 
 describe("BotIdentity", () => {

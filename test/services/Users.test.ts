@@ -1,15 +1,29 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Ref } from "effect"
 import { TestClock } from "effect/testing"
 import { SqlClient } from "effect/sql"
-import { UserId } from "../../src/domain/Ids.ts"
+import { UpdateId, UserId } from "../../src/domain/Ids.ts"
 import { Users } from "../../src/services/Users.ts"
+import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const ann = { id: UserId.make(1001), firstName: "Ann", lastName: undefined, username: "ann" }
 
+const Services = Users.layer.pipe(
+  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
+  Layer.provideMerge(TestDatabase.layer())
+)
+
+/** Runs `effect` as part of handling update `id`, as the dispatcher does. */
+const duringUpdate =
+  (id: number) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(Ref.make(false), (claimed) =>
+      Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
+    )
+
 describe("Users", () => {
-  layer(Users.layer.pipe(Layer.provideMerge(TestDatabase.layer())), { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
+  layer(Services, { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
     it.effect("register - creates on first contact with anonymity on, then touches", () =>
       Effect.gen(function* () {
         const users = yield* Users
@@ -47,6 +61,33 @@ describe("Users", () => {
         const missing = yield* Effect.flip(users.setAnonymity(UserId.make(999_999), true))
         assert.strictEqual(missing._tag, "UsersError")
         assert.isTrue(Option.isNone(yield* users.get(UserId.make(999_999))))
+      }))
+
+    it.effect("setAnonymity - a redelivered 🎭 toggle is applied once, not flipped back", () =>
+      Effect.gen(function* () {
+        const users = yield* Users
+        const sql = yield* SqlClient.SqlClient
+        const eve = { id: UserId.make(4004), firstName: "Eve", lastName: undefined, username: undefined }
+        // The Profile toggle: the new value is the opposite of the default read at the start of the update.
+        const toggle = (updateId: number) =>
+          Effect.gen(function* () {
+            const before = yield* users.get(eve.id)
+            const current = Option.getOrThrow(before).anonymousDefault
+            return yield* users.setAnonymity(eve.id, !current).pipe(duringUpdate(updateId))
+          })
+        assert.isTrue((yield* users.register(eve)).anonymousDefault)
+        assert.isFalse((yield* toggle(92_001)).anonymousDefault)
+        const again = yield* Effect.flip(toggle(92_001))
+        assert.strictEqual(again._tag, "AlreadyProcessed")
+        assert.deepStrictEqual(Option.map(yield* users.get(eve.id), (u) => u.anonymousDefault), Option.some(false))
+        assert.isFalse((yield* users.register(eve)).anonymousDefault, "the remembered row was not flipped either")
+        // A new press is a new update and flips it again; an unknown user's write leaves no claim behind.
+        assert.isTrue((yield* toggle(92_002)).anonymousDefault)
+        const missing = yield* Effect.flip(users.setAnonymity(UserId.make(999_998), true).pipe(duringUpdate(92_003)))
+        assert.strictEqual(missing._tag, "UsersError")
+        const claimed = yield* sql<{ updateId: unknown }>`
+          select update_id from processed_updates where update_id in (92001, 92002, 92003) order by update_id`
+        assert.deepStrictEqual(claimed.map((row) => Number(row.updateId)), [92_001, 92_002])
       }))
 
     it.effect("register - a burst of updates costs one upsert until the touch interval has passed", () =>
