@@ -1,4 +1,5 @@
-// The buttons under comments: 👍 / 👎 (toggle and switch; the counts on the pressed message are refreshed in place),
+// The buttons under comments: 👍 / 👎 (toggle and switch; the pressed comment's counts on the pressed message are
+// rewritten in place from the numbers the press stored, or the page re-rendered when Telegram sent no keyboard),
 // ⚠️ report (once per user; at REPORT_THRESHOLD every admin gets the comment with 🙈 Hide · ✔️ Keep), and the admins'
 // decision, taken exactly once, with every admin's copy of the alert edited to the outcome.
 import { Effect, Layer, Option } from "effect"
@@ -30,7 +31,8 @@ export const layer = Layer.effectDiscard(
 
     /**
      * Re-renders the comments or replies page the pressed message shows (which page: read back from its keyboard),
-     * so the counts on its buttons are current. Best effort: the press itself is already stored.
+     * so the counts on its buttons are current: the fallback when the press did not carry a keyboard whose counts can
+     * be rewritten. Best effort: the press itself is already stored.
      */
     const refresh = (comment: CommentRecord, chatId: number, messageId: number, keyboard: InlineKeyboardMarkup | undefined) => {
       const page = CommentViews.pageShown(keyboard)
@@ -56,8 +58,16 @@ export const layer = Layer.effectDiscard(
         )
         yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: CommentViews.reactionToast(kind, outcome) })
         if (context.messageId === undefined) return
+        const keyboard = keyboardOf(context)
+        // The press came with the message's keyboard: rewrite the pressed comment's two counts in it, no SQL.
+        const counted = keyboard === undefined ? undefined : CommentViews.withReactionCounts(keyboard, commentId, outcome)
+        if (counted !== undefined) {
+          return yield* telegram.editMessageReplyMarkup(context.chatId, context.messageId, counted).pipe(
+            Effect.catchTag("TelegramError", (error) => Effect.logWarning("could not update reaction counts", error.message))
+          )
+        }
         const comment = yield* comments.get(commentId)
-        if (Option.isSome(comment)) yield* refresh(comment.value, context.chatId, context.messageId, keyboardOf(context))
+        if (Option.isSome(comment)) yield* refresh(comment.value, context.chatId, context.messageId, keyboard)
       })
 
     yield* router.onCallback("Like", press("like"))

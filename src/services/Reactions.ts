@@ -1,8 +1,9 @@
 // Likes, dislikes and reports on comments, and the admins' decision on a reported comment. Each press is one SQL
 // statement whose counter changes are derived from the rows it actually changed, so `comments.likes/dislikes/reports`
-// always equal the rows of `reactions`/`reports`, and "exactly once" holds under any concurrency. The statement runs
-// in the update's claiming transaction (`Processed.transaction`), so a redelivered press is never applied twice.
-import { Context, Data, Effect, Layer, Schema } from "effect"
+// always equal the rows of `reactions`/`reports`, and "exactly once" holds under any concurrency. A 👍/👎 press claims
+// its update inside that same statement (no transaction around it: the press is one round trip); report and decide
+// run in the update's claiming transaction (`Processed.transaction`). Either way a redelivered press changes nothing.
+import { Context, Data, Effect, Layer, Option, Ref, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
@@ -10,7 +11,7 @@ import { CommentId, UserId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import * as Reaction from "../domain/Reaction.ts"
 import { Int8 } from "../sql/Columns.ts"
-import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
+import { AlreadyProcessed, CurrentUpdate, Processed } from "../updates/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
 
@@ -103,6 +104,33 @@ const make = (options: ReactionsOptions) =>
         ([row]) => (row === undefined ? Effect.succeed(null) : Effect.map(decodeRow(KindRow, row), (r) => r.kind))
       )
 
+    /**
+     * The first CTE of a write statement that claims the current update itself, as `Processed.transaction` would:
+     * the insert into `processed_updates` when an update is being handled and nothing claimed it yet, otherwise a
+     * constant row. Either way `claim` has one row (`claimed`) exactly when the statement may write. `commit` runs
+     * after the statement succeeded (it committed on its own): it marks the update claimed, or fails
+     * `AlreadyProcessed` when the id was already recorded (a redelivery; the statement then changed nothing).
+     */
+    const claimInStatement = Effect.gen(function* () {
+      const current = yield* CurrentUpdate
+      const pending = Option.isSome(current) && !(yield* Ref.get(current.value.claimed)) ? current.value : undefined
+      return {
+        cte:
+          pending === undefined
+            ? sql`select true as claimed`
+            : sql`
+                insert into processed_updates (update_id) values (${pending.updateId})
+                on conflict (update_id) do nothing
+                returning true as claimed`,
+        commit: (claimed: boolean) =>
+          pending === undefined
+            ? Effect.void
+            : claimed
+              ? Ref.set(pending.claimed, true)
+              : Effect.fail(new AlreadyProcessed({ updateId: pending.updateId }))
+      }
+    })
+
     const decisionOf = (commentId: CommentId) =>
       Effect.flatMap(sql`select decision from report_decisions where comment_id = ${commentId}`, ([row]) =>
         Effect.map(decodeRow(DecisionRow, row), (r) => r.decision)
@@ -111,21 +139,29 @@ const make = (options: ReactionsOptions) =>
     return Reactions.of({
       toggle: Effect.fn("Reactions.toggle")(function* ({ commentId, user, kind }) {
         if (!canParticipate(user)) return yield* fail(new Blocked())
-        // Invariants, in one statement (inside the claiming transaction; its row locks are held until commit, which
-        // changes no outcome below, only how long a concurrent press waits):
+        // Invariants, in one statement without an explicit transaction (autocommit: all of it or none of it):
+        // - `claim` records the update id. Every write below depends on `target`, which is empty unless `claim`
+        //   returned its row, so a redelivered press (the id already recorded, or being recorded by a concurrent
+        //   delivery: the insert waits for it and then does nothing) writes nothing, and a first delivery's claim
+        //   commits exactly with its writes. Data-modifying CTEs all run once and to completion; reading `claim`
+        //   inside `target` makes the claim happen before anything that depends on it.
         // - At most one of `removed` (same kind pressed again), `switched` (the other kind held) and `added` runs on
         //   the (comment, user) row; they lock it, and under READ COMMITTED a row changed by a concurrent press is
         //   re-checked (or skipped when gone), while `on conflict do nothing` absorbs a concurrent first press. So one
         //   user's concurrent presses leave at most one row, never two.
         // - The counter deltas come from what those three returned, not from a snapshot read, and `counted` adds them
         //   to the comment row under its row lock (re-read after waiting), so counters always equal the rows.
-        const [row] = yield* processed.transaction(sql`
-          with actor as (
+        const claim = yield* claimInStatement
+        const [row] = yield* sql`
+          with claim as (
+            ${claim.cte}
+          ), actor as (
             select id from users where id = ${user.id} and not blocked
           ), target as (
             select m.id, m.author_id
             from comments m join confessions f on f.id = m.confession_id
-            where m.id = ${commentId} and not m.hidden and f.status = 'approved' and exists (select 1 from actor)
+            where m.id = ${commentId} and not m.hidden and f.status = 'approved'
+              and exists (select 1 from actor) and exists (select 1 from claim)
           ), removed as (
             delete from reactions
             where comment_id = (select id from target) and user_id = ${user.id} and kind = ${kind}::text
@@ -154,6 +190,7 @@ const make = (options: ReactionsOptions) =>
             returning likes, dislikes
           )
           select
+            exists (select 1 from claim) as claimed,
             exists (select 1 from actor) as allowed,
             target.author_id,
             counted.likes,
@@ -163,8 +200,9 @@ const make = (options: ReactionsOptions) =>
             exists (select 1 from added) as added
           from (select 1) as one
           left join target on true
-          left join counted on true`)
+          left join counted on true`
         const outcome = yield* decodeRow(ToggleOutcome, row)
+        yield* claim.commit(outcome.claimed)
         if (!outcome.allowed) return yield* fail(new Blocked())
         if (outcome.authorId === null || outcome.likes === null || outcome.dislikes === null) {
           return yield* fail(new CommentNotFound({ id: commentId }))
@@ -261,6 +299,7 @@ const make = (options: ReactionsOptions) =>
 // ---- rows -------------------------------------------------------------------------------------------------------
 
 const ToggleOutcome = Schema.Struct({
+  claimed: Schema.Boolean,
   allowed: Schema.Boolean,
   authorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   likes: Schema.NullOr(Schema.Number),

@@ -93,6 +93,15 @@ export class Telegram extends Context.Service<
       options?: { readonly replyMarkup?: InlineKeyboardMarkup | undefined }
     ) => Effect.Effect<void, TelegramError>
     /**
+     * Replaces only the inline keyboard of `messageId` (counts on buttons); the text stays. An edit that changes
+     * nothing ("message is not modified") succeeds.
+     */
+    readonly editMessageReplyMarkup: (
+      chatId: ChatId,
+      messageId: number,
+      replyMarkup: InlineKeyboardMarkup
+    ) => Effect.Effect<void, TelegramError>
+    /**
      * Edits `messageId` in place (paging, toggles); sends a new message when there is none (a button too old for
      * Telegram to say which message it was on) or Telegram refuses the edit (the message was deleted).
      */
@@ -140,7 +149,7 @@ const rateLimitedResponses = Metric.counter("confessions_telegram_429_total", {
   incremental: true
 })
 
-const messageMethods = new Set(["sendMessage", "editMessageText"])
+const messageMethods = new Set(["sendMessage", "editMessageText", "editMessageReplyMarkup"])
 
 const make = (options: TelegramOptions) =>
   Effect.gen(function* () {
@@ -263,6 +272,14 @@ const make = (options: TelegramOptions) =>
         Effect.catchIf((error) => error.isNotModified, () => Effect.void)
       )
 
+    const editMessageReplyMarkup = (chatId: ChatId, messageId: number, replyMarkup: InlineKeyboardMarkup) =>
+      call("editMessageReplyMarkup", chatId, (signal) =>
+        api.editMessageReplyMarkup(chatId, messageId, { reply_markup: replyMarkup }, signal)
+      ).pipe(
+        Effect.asVoid,
+        Effect.catchIf((error) => error.isNotModified, () => Effect.void)
+      )
+
     return Telegram.of({
       getMe: call("getMe", undefined, (signal) => api.getMe(signal)),
       getUpdates: (request) =>
@@ -292,6 +309,7 @@ const make = (options: TelegramOptions) =>
       ),
       sendMessage,
       editMessageText,
+      editMessageReplyMarkup,
       sendOrEdit: (chatId, messageId, html, options) => {
         const send = Effect.asVoid(sendMessage(chatId, html, options))
         return messageId === undefined

@@ -208,6 +208,38 @@ export const reactionToast = (pressed: Reaction.Kind, outcome: Toggled): string 
       ? "👍 Liked"
       : "👎 Disliked"
 
+/**
+ * The pressed message's keyboard with only `commentId`'s 👍 n / 👎 n labels set to the counts the press stored;
+ * every other button (other comments' counts included) stays as Telegram sent it. `undefined` when the keyboard
+ * shows no counts for that comment (a forged press, or a message laid out by an older version): re-render then.
+ * Lets a press update its counts with one keyboard edit instead of re-reading and re-rendering the page.
+ */
+export const withReactionCounts = (
+  keyboard: InlineKeyboardMarkup,
+  commentId: CommentId,
+  counts: { readonly likes: number; readonly dislikes: number }
+): InlineKeyboardMarkup | undefined => {
+  const like = CallbackData.toString(CallbackData.Like({ commentId }))
+  const dislike = CallbackData.toString(CallbackData.Dislike({ commentId }))
+  /** The key with its new label, or `undefined` when it is not one of the comment's two count buttons. */
+  const relabel = (key: InlineKeyboardButton): InlineKeyboardButton | undefined => {
+    if (!("callback_data" in key)) return undefined
+    if (key.callback_data === like) {
+      const number = likeLabelPattern.exec(key.text)?.[1]
+      return number === undefined ? undefined : { ...key, text: likeLabel(Number(number), counts.likes) }
+    }
+    if (key.callback_data === dislike && dislikeLabelPattern.test(key.text)) {
+      return { ...key, text: dislikeLabel(counts.dislikes) }
+    }
+    return undefined
+  }
+  const rows = keyboard.inline_keyboard.map((row) => row.map((key) => ({ key, relabelled: relabel(key) })))
+  // Both buttons, once each: anything else is not a keyboard this module rendered for the comment.
+  const found = rows.flat().filter((entry) => entry.relabelled !== undefined).length
+  if (found !== 2) return undefined
+  return { inline_keyboard: rows.map((row) => row.map((entry) => entry.relabelled ?? entry.key)) }
+}
+
 export const reportToast = (outcome: Reported): string =>
   outcome.counted ? "⚠️ Reported. Thank you, the admins will take a look." : "You have already reported this comment."
 
@@ -254,10 +286,16 @@ const repliesLine = (replies: number): string => `↩️ ${replies} ${replies ==
 
 /** 👍 n · 👎 n · ⚠️ for one comment; the first button carries the comment's number on the page. */
 const reactionButtons = (comment: CommentRecord, number: number): Array<InlineKeyboardButton> => [
-  button(`${number}. 👍 ${comment.likes}`, CallbackData.Like({ commentId: comment.id })),
-  button(`👎 ${comment.dislikes}`, CallbackData.Dislike({ commentId: comment.id })),
+  button(likeLabel(number, comment.likes), CallbackData.Like({ commentId: comment.id })),
+  button(dislikeLabel(comment.dislikes), CallbackData.Dislike({ commentId: comment.id })),
   button("⚠️", CallbackData.Report({ commentId: comment.id }))
 ]
+
+// The labels of the reaction buttons, and their shapes as `withReactionCounts` recognises them.
+const likeLabel = (number: number, likes: number): string => `${number}. 👍 ${likes}`
+const dislikeLabel = (dislikes: number): string => `👎 ${dislikes}`
+const likeLabelPattern = /^([1-9][0-9]{0,5})\. 👍 [0-9]+$/u
+const dislikeLabelPattern = /^👎 [0-9]+$/u
 
 /**
  * A numbered list under a heading, with the page line at the end, within Telegram's limit for any number and length

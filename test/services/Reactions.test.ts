@@ -127,6 +127,69 @@ describe("Reactions", () => {
         assert.deepStrictEqual(yield* toggle(commentId, ann, "like").pipe(asUpdate(7_000_002)), { likes: 0, dislikes: 0, mine: null })
       }))
 
+    it.effect("toggle - claims its update in the press's own statement; a redelivery changes nothing, even when refused", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const { commentId } = yield* newComment
+        const ann = yield* newUser()
+        const recorded = (id: number) =>
+          Effect.map(sql<{ n: number }>`select count(*)::int as n from processed_updates where update_id = ${id}`, ([row]) => row?.n)
+        const claimed = yield* Ref.make(false)
+        const first = toggle(commentId, ann, "like").pipe(
+          Effect.provideService(CurrentUpdate, Option.some({ updateId: UpdateId.make(7_100_001), claimed }))
+        )
+        assert.deepStrictEqual(yield* first, { likes: 1, dislikes: 0, mine: "like" })
+        assert.isTrue(yield* Ref.get(claimed), "the update is marked claimed, so the dispatcher does not record it again")
+        assert.strictEqual(yield* recorded(7_100_001), 1)
+        // Later writes of the same update (already claimed) do not claim again.
+        assert.deepStrictEqual(yield* first, { likes: 0, dislikes: 0, mine: null })
+        // A refused press still records its update, like a committed claiming transaction did.
+        const missing = CommentId.make(987_654_321)
+        assert.strictEqual((yield* reasonOf(toggle(missing, ann, "like").pipe(asUpdate(7_100_002))))._tag, "CommentNotFound")
+        assert.strictEqual(yield* recorded(7_100_002), 1)
+        assert.strictEqual((yield* Effect.flip(toggle(missing, ann, "like").pipe(asUpdate(7_100_002))))._tag, "AlreadyProcessed")
+        // Redelivered after it was applied: nothing changes, whatever the user holds now.
+        const redelivered = yield* Effect.flip(toggle(commentId, ann, "dislike").pipe(asUpdate(7_100_001)))
+        assert.strictEqual(redelivered._tag, "AlreadyProcessed")
+        const row = yield* assertConsistent(commentId)
+        assert.deepStrictEqual([row.likes, row.dislikes], [0, 0])
+      }))
+
+    it.effect("toggle - the same update delivered 20 times at once is applied exactly once", () =>
+      Effect.gen(function* () {
+        const { commentId } = yield* newComment
+        const ann = yield* newUser()
+        const results = yield* Effect.forEach(
+          Array.from({ length: 20 }),
+          () => Effect.result(toggle(commentId, ann, "like").pipe(asUpdate(7_200_001))),
+          { concurrency: "unbounded" }
+        )
+        const applied = results.flatMap((r) => (r._tag === "Success" ? [r.success] : []))
+        const skipped = results.filter((r) => r._tag === "Failure" && r.failure._tag === "AlreadyProcessed")
+        assert.deepStrictEqual(applied, [{ likes: 1, dislikes: 0, mine: "like" }])
+        assert.strictEqual(skipped.length, 19)
+        const row = yield* assertConsistent(commentId)
+        assert.deepStrictEqual([row.likes, row.dislikes], [1, 0])
+      }))
+
+    it.effect("toggle - 500 users liking at once, each press its own update (claimed in the statement), make 500 likes", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const { commentId } = yield* newComment
+        const users = yield* newUsers(500)
+        const results = yield* Effect.forEach(
+          users,
+          (user, index) => toggle(commentId, user, "like").pipe(asUpdate(7_300_000 + index)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(new Set(results.map((result) => result.likes)).size, 500)
+        const row = yield* assertConsistent(commentId)
+        assert.deepStrictEqual([row.likes, row.likeRows, row.dislikes], [500, 500, 0])
+        const [claims] = yield* sql<{ n: number }>`
+          select count(*)::int as n from processed_updates where update_id between 7300000 and 7300499`
+        assert.strictEqual(claims?.n, 500)
+      }))
+
     it.effect("toggle - 500 users liking one comment at once make exactly 500 likes", () =>
       Effect.gen(function* () {
         const { commentId } = yield* newComment

@@ -5,7 +5,11 @@ import { UserId } from "../../src/domain/Ids.ts"
 import { defaultRateLimits, Telegram } from "../../src/services/Telegram.ts"
 import { Users } from "../../src/services/Users.ts"
 import { FakeBotApi, token } from "../support/FakeBotApi.ts"
+import { Processed } from "../../src/updates/Processed.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
+
+/** Users needs the processed-updates ledger; nothing here handles an update, so it never claims one. */
+const processed = Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })
 
 const telegram = Layer.unwrap(
   Effect.gen(function* () {
@@ -14,7 +18,7 @@ const telegram = Layer.unwrap(
   })
 )
 
-const world = telegram.pipe(Layer.provideMerge(Layer.mergeAll(FakeBotApi.layer, Users.layer.pipe(Layer.provideMerge(TestDatabase.layer())))))
+const world = telegram.pipe(Layer.provideMerge(Layer.mergeAll(FakeBotApi.layer, Users.layer.pipe(Layer.provideMerge(processed), Layer.provideMerge(TestDatabase.layer())))))
 
 /** Moves the TestClock forward until the forked call completes (each step lets real HTTP happen in between). */
 const driveClock = <A, E>(fiber: Fiber.Fiber<A, E>, step: Duration.Input) =>
@@ -125,6 +129,30 @@ describe("Telegram", () => {
         yield* tg.editMessageText(10, 5, "same")
       }))
 
+    it.effect("editMessageReplyMarkup - sends only the keyboard; 'message is not modified' counts as success", () =>
+      Effect.gen(function* () {
+        const fake = yield* FakeBotApi
+        const tg = yield* Telegram
+        const keyboard = { inline_keyboard: [[{ text: "1. 👍 2", callback_data: "1:lk:9" }]] }
+        yield* tg.editMessageReplyMarkup(11, 6, keyboard)
+        const [call] = fake.callsTo("editMessageReplyMarkup").slice(-1)
+        assert.deepStrictEqual(
+          [call?.body.chat_id, call?.body.message_id, call?.body.reply_markup, call?.body.text],
+          [11, 6, keyboard, undefined]
+        )
+        fake.script("editMessageReplyMarkup", {
+          status: 400,
+          body: { ok: false, error_code: 400, description: "Bad Request: message is not modified" }
+        })
+        yield* tg.editMessageReplyMarkup(11, 6, keyboard)
+        fake.script("editMessageReplyMarkup", {
+          status: 400,
+          body: { ok: false, error_code: 400, description: "Bad Request: message to edit not found" }
+        })
+        const error = yield* Effect.flip(tg.editMessageReplyMarkup(11, 7, keyboard))
+        assert.strictEqual(error.reason._tag, "BadRequest")
+      }))
+
     it.effect("sendMessage - a private chat gets a burst of 3, then one message per second", () =>
       Effect.gen(function* () {
         const fake = yield* FakeBotApi
@@ -152,6 +180,7 @@ describe("Telegram", () => {
         Effect.provide(
           Telegram.layer({ token, apiRoot: "http://127.0.0.1:9", rateLimits: defaultRateLimits, backoffBase: "100 millis" }).pipe(
             Layer.provide(Users.layer),
+            Layer.provide(processed),
             Layer.provide(TestDatabase.layer())
           )
         )

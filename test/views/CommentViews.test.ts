@@ -259,6 +259,83 @@ describe("CommentViews", () => {
     )
   })
 
+  it("withReactionCounts - rewrites only the pressed comment's 👍 n / 👎 n, every other button as it was", () => {
+    const page = CommentViews.commentsPage(
+      commentsPage(
+        [
+          comment(9, "a", { likes: 3, dislikes: 1, replies: 2 }),
+          comment(8, "b", { likes: 7, dislikes: 7 }),
+          comment(7, "c", { likes: 0, dislikes: 4 })
+        ],
+        2,
+        3
+      )
+    )
+    const rewritten = CommentViews.withReactionCounts(page.keyboard, CommentId.make(8), { likes: 8, dislikes: 6 })
+    if (rewritten === undefined) return assert.fail("comment 8 is on the page")
+    assert.deepStrictEqual(labels(rewritten), [
+      ["1. 👍 3", "👎 1", "⚠️", "💬", "↩️ 2"],
+      ["2. 👍 8", "👎 6", "⚠️", "💬"],
+      ["3. 👍 0", "👎 4", "⚠️", "💬"],
+      ["⬅️", "2/3", "➡️"],
+      ["➕ Add comment"]
+    ])
+    assert.deepStrictEqual(callbackData(rewritten), callbackData(page.keyboard))
+    // The same as rendering the page with the new counts.
+    const rendered = CommentViews.commentsPage(
+      commentsPage(
+        [
+          comment(9, "a", { likes: 3, dislikes: 1, replies: 2 }),
+          comment(8, "b", { likes: 8, dislikes: 6 }),
+          comment(7, "c", { likes: 0, dislikes: 4 })
+        ],
+        2,
+        3
+      )
+    )
+    assert.deepStrictEqual(rewritten, rendered.keyboard)
+    // The input is not changed.
+    assert.deepStrictEqual(labels(page.keyboard)[1], ["2. 👍 7", "👎 7", "⚠️", "💬"])
+  })
+
+  it("withReactionCounts - a replies view; url buttons pass through; counts of 0 and large numbers", () => {
+    const replies = CommentViews.repliesPage({
+      parent: comment(5, "parent", { replies: 2 }),
+      items: [comment(6, "r1", { parentId: CommentId.make(5) }), comment(4, "r2", { parentId: CommentId.make(5), likes: 2 })],
+      page: 1,
+      totalPages: 1,
+      total: 2
+    })
+    const keyboard = { inline_keyboard: [...replies.keyboard.inline_keyboard, [{ text: "🔗", url: "https://t.me/x" }]] }
+    const rewritten = CommentViews.withReactionCounts(keyboard, CommentId.make(4), { likes: 0, dislikes: 123456 })
+    assert.deepStrictEqual(rewritten && labels(rewritten), [
+      ["1. 👍 0", "👎 0", "⚠️"],
+      ["2. 👍 0", "👎 123456", "⚠️"],
+      ["💬 Reply", "⬅️ All comments"],
+      ["🔗"]
+    ])
+    assert.deepStrictEqual(rewritten?.inline_keyboard[3], [{ text: "🔗", url: "https://t.me/x" }])
+  })
+
+  it("withReactionCounts - undefined when the keyboard shows no counts for the comment", () => {
+    const page = CommentViews.commentsPage(commentsPage([comment(9, "a")])).keyboard
+    const counts = { likes: 1, dislikes: 0 }
+    assert.isUndefined(CommentViews.withReactionCounts(page, CommentId.make(10), counts), "another comment")
+    assert.isUndefined(CommentViews.withReactionCounts({ inline_keyboard: [] }, CommentId.make(9), counts), "no buttons")
+    const like = data(CallbackData.Like({ commentId: CommentId.make(9) }))
+    const dislike = data(CallbackData.Dislike({ commentId: CommentId.make(9) }))
+    for (const [likeText, dislikeText] of [
+      ["Like", "👎 0"],
+      ["1. 👍 0", "Dislike 0"],
+      ["👍 0", "👎 0"]
+    ] as const) {
+      const foreign = { inline_keyboard: [[{ text: likeText, callback_data: like }, { text: dislikeText, callback_data: dislike }]] }
+      assert.isUndefined(CommentViews.withReactionCounts(foreign, CommentId.make(9), counts), `${likeText} / ${dislikeText}`)
+    }
+    const onlyLike = { inline_keyboard: [[{ text: "1. 👍 0", callback_data: like }]] }
+    assert.isUndefined(CommentViews.withReactionCounts(onlyLike, CommentId.make(9), counts), "one of the two")
+  })
+
   it("allocate - short texts whole, long ones share the rest, never more than the total", () => {
     assert.deepStrictEqual(CommentViews.allocate([10, 1000, 20], 100), [10, 70, 20])
     assert.deepStrictEqual(CommentViews.allocate([1000, 1000], 101), [50, 51])
