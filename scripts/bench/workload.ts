@@ -223,7 +223,7 @@ export const toUpdate = (userId: number, step: Step, updateId: number, unixSecon
         from,
         chat_instance: `ci${userId}`,
         data: step.data,
-        message: { message_id: buttonMessageIdOf(updateId), date: unixSeconds, chat, text: "…" }
+        message: { message_id: buttonMessageIdOf(updateId), date: unixSeconds, chat, text: "…", ...keyboardFor(step.data) }
       }
     }
   }
@@ -245,3 +245,22 @@ export const callbackIdOf = (updateId: number): string => `cb${updateId}`
 
 /** Above every message id the emulator hands out for sent messages, so the two never collide. */
 export const buttonMessageIdOf = (updateId: number): number => 1_000_000_000 + updateId
+
+// A like/dislike press carries the keyboard of the comments page it was pressed on, as Telegram always sends it
+// (the bot rewrites the pressed counts in that keyboard instead of re-reading the page).
+const keyboardFor = (data: string) => {
+  const action = CallbackData.fromString(data)
+  if (action._tag !== "Some" || (action.value._tag !== "Like" && action.value._tag !== "Dislike")) return {}
+  const commentId = action.value.commentId
+  const row = (n: number, id: number) => [
+    { text: `${n}. 👍 3`, callback_data: CallbackData.toString(CallbackData.Like({ commentId: CommentId.make(id) })) },
+    { text: "👎 1", callback_data: CallbackData.toString(CallbackData.Dislike({ commentId: CommentId.make(id) })) },
+    { text: "⚠️", callback_data: CallbackData.toString(CallbackData.Report({ commentId: CommentId.make(id) })) },
+    { text: "💬", callback_data: CallbackData.toString(CallbackData.Reply({ commentId: CommentId.make(id) })) }
+  ]
+  return {
+    reply_markup: {
+      inline_keyboard: [row(1, commentId + 1), row(2, commentId), row(3, commentId + 2), [{ text: "➕ Add comment", callback_data: CallbackData.toString(CallbackData.Noop()) }]]
+    }
+  }
+}
