@@ -1,6 +1,7 @@
 // The processed-updates ledger that makes redelivery harmless. A handler's writes claim the update id inside their
-// own transaction (`transaction`), so writes and the record commit or roll back together; read-only updates are
-// recorded in batches by the dispatcher. Old ids are pruned on a schedule (Telegram keeps updates for 24 hours).
+// own transaction (`transaction`), so writes and the record commit or roll back together; the hottest single-statement
+// write (a reaction) claims in the statement itself with the same semantics (see Reactions.toggle). Read-only updates
+// are recorded in batches by the dispatcher. Old ids are pruned on a schedule (Telegram keeps updates for 24 hours).
 import { Context, Data, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
