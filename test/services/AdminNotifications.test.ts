@@ -1,20 +1,13 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Ref } from "effect"
-import { UpdateId, UserId } from "../../src/domain/Ids.ts"
+import { Effect, Layer } from "effect"
+import { UserId } from "../../src/domain/Ids.ts"
 import { AdminNotifications } from "../../src/services/AdminNotifications.ts"
-import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
+import { Processed } from "../../src/updates/Processed.ts"
+import { duringUpdate } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const alice = UserId.make(21)
 const bob = UserId.make(22)
-
-/** Runs `effect` as the handler of update `id` would; a fresh claim flag each time, as a redelivery gets. */
-const duringUpdate =
-  (id: number) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.flatMap(Ref.make(false), (claimed) =>
-      Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
-    )
 
 const copies = (rows: ReadonlyArray<{ readonly adminId: number; readonly chatId: number; readonly messageId: number }>) =>
   rows.map((row) => [row.adminId, row.chatId, row.messageId])

@@ -4,13 +4,9 @@ import * as DeepLink from "../../src/domain/DeepLink.ts"
 import { ConfessionId } from "../../src/domain/Ids.ts"
 import { BotIdentity } from "../../src/services/BotIdentity.ts"
 import { defaultRateLimits, Telegram } from "../../src/services/Telegram.ts"
-import { Users } from "../../src/services/Users.ts"
 import { botInfo, FakeBotApi, token } from "../support/FakeBotApi.ts"
-import { Processed } from "../../src/updates/Processed.ts"
+import { usersOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-
-/** Users needs the processed-updates ledger; nothing here handles an update, so it never claims one. */
-const processed = Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })
 
 const telegram = Layer.unwrap(
   Effect.gen(function* () {
@@ -19,9 +15,7 @@ const telegram = Layer.unwrap(
   })
 )
 
-const world = telegram.pipe(
-  Layer.provideMerge(Layer.mergeAll(FakeBotApi.layer, Users.layer.pipe(Layer.provideMerge(processed), Layer.provideMerge(TestDatabase.layer()))))
-)
+const world = telegram.pipe(Layer.provideMerge(Layer.mergeAll(FakeBotApi.layer, usersOnDatabase())))
 
 describe("BotIdentity", () => {
   layer(world, { timeout: "120 seconds", excludeTestServices: true })(TestDatabase.backend, (it) => {

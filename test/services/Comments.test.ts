@@ -1,59 +1,15 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Predicate, Ref } from "effect"
+import { Effect, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import { CommentId, ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
+import { CommentId, ConfessionId, UserId } from "../../src/domain/Ids.ts"
 import { Comments, Invalid } from "../../src/services/Comments.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
-import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { Users } from "../../src/services/Users.ts"
-import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
+import { duringUpdate, newConfession, newUser, reasonOf, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 // One StatsCache shared by the service and the test, so the test sees what the service forgets.
-const Services = Layer.mergeAll(Comments.layer({ maxLength: 50, pageSize: 5 }), Users.layer).pipe(
-  Layer.provideMerge(StatsCache.layer({ ttl: "1 hour", capacity: 100 }).pipe(Layer.provide(StatsQueries.layer))),
-  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
-  Layer.provideMerge(TestDatabase.layer())
-)
-
-// Every test uses its own users and confessions, so tests sharing the database never see each other's rows.
-let nextUserId = 10_000
-const newUser = (blocked = false) =>
-  Effect.gen(function* () {
-    const users = yield* Users
-    const user = yield* users.register({
-      id: UserId.make(++nextUserId),
-      firstName: "Test",
-      lastName: undefined,
-      username: undefined
-    })
-    return blocked ? yield* users.setBlocked(user.id, true) : user
-  })
-
-const newConfession = (author: UserId, status: "pending" | "approved" | "rejected" | "deleted" = "approved") =>
-  Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    const [row] = yield* sql<{ id: bigint }>`
-      insert into confessions (author_id, text, anonymous, status)
-      values (${author}, ${"a confession"}, true, ${status})
-      returning id`
-    return ConfessionId.make(Number(row?.id))
-  })
-
-/** The reason of the expected failure (a success fails the test). */
-const reasonOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.flip(effect), (error) =>
-    Predicate.hasProperty(error, "reason")
-      ? // The services' own errors are the members of E that carry a `reason`.
-        Effect.succeed(error.reason as Extract<E, { readonly reason: unknown }>["reason"])
-      : Effect.die(error)
-  )
-
-/** Runs `effect` as the handling of update `id`, as the dispatcher does: its first transaction claims the id. */
-const asUpdate = (id: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Ref.make(false), (claimed) =>
-    Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
-  )
+const Services = servicesOnDatabase(Comments.layer({ maxLength: 50, pageSize: 5 }), { ttl: "1 hour", capacity: 100 })
 
 describe("Comments", () => {
   layer(Services, { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
@@ -94,7 +50,7 @@ describe("Comments", () => {
         const users = yield* Users
         const author = yield* newUser()
         const id = yield* newConfession(author.id)
-        const blocked = yield* newUser(true)
+        const blocked = yield* newUser({ blocked: true })
         assert.strictEqual((yield* reasonOf(comments.add({ confessionId: id, author: blocked, text: "x" })))._tag, "Blocked")
         const stale = yield* newUser()
         yield* users.setBlocked(stale.id, true)
@@ -173,8 +129,8 @@ describe("Comments", () => {
         const comments = yield* Comments
         const author = yield* newUser()
         const id = yield* newConfession(author.id)
-        yield* comments.add({ confessionId: id, author, text: "once" }).pipe(asUpdate(7_000_001))
-        const again = yield* Effect.flip(comments.add({ confessionId: id, author, text: "once" }).pipe(asUpdate(7_000_001)))
+        yield* comments.add({ confessionId: id, author, text: "once" }).pipe(duringUpdate(7_000_001))
+        const again = yield* Effect.flip(comments.add({ confessionId: id, author, text: "once" }).pipe(duringUpdate(7_000_001)))
         assert.strictEqual(again._tag, "AlreadyProcessed")
         assert.strictEqual((yield* comments.page({ confessionId: id, page: 1 })).total, 1)
       }))

@@ -1,50 +1,22 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Ref } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import { ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
+import { ConfessionId, UserId } from "../../src/domain/Ids.ts"
 import { Empty, TooLong } from "../../src/domain/Validation.ts"
 import { Confessions, Invalid } from "../../src/services/Confessions.ts"
 import { Moderation } from "../../src/services/Moderation.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
-import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { Users } from "../../src/services/Users.ts"
-import { type AlreadyProcessed, CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
+import { duringUpdate, failure, newUser, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const maxLength = 50
 const admin = UserId.make(1)
 
-const Services = Layer.mergeAll(Confessions.layer({ confessionMaxLength: maxLength }), Moderation.layer).pipe(
-  Layer.provideMerge(Users.layer),
-  Layer.provideMerge(StatsCache.layer({ ttl: "5 minutes", capacity: 100 })),
-  Layer.provideMerge(StatsQueries.layer),
-  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
-  Layer.provideMerge(TestDatabase.layer())
+const Services = servicesOnDatabase(
+  Layer.mergeAll(Confessions.layer({ confessionMaxLength: maxLength }), Moderation.layer),
+  { ttl: "5 minutes", capacity: 100 }
 )
-
-/** The error of an effect expected to fail; no update is being handled here, so a redelivery would be a defect. */
-const failure = <A, E, R>(effect: Effect.Effect<A, E | AlreadyProcessed, R>) =>
-  Effect.flip(Effect.catchTag(effect, "AlreadyProcessed", Effect.die))
-
-/** Runs `effect` as the handler of update `id` would; a fresh claim flag each time, as a redelivery gets. */
-const duringUpdate =
-  (id: number) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.flatMap(Ref.make(false), (claimed) =>
-      Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
-    )
-
-/** A fresh user per test, so tests sharing the database do not see each other's rows. */
-let nextUser = 5000
-const newUser = (names: { readonly firstName?: string; readonly username?: string } = {}) =>
-  Users.use((users) =>
-    users.register({
-      id: UserId.make(++nextUser),
-      firstName: names.firstName ?? "Ann",
-      lastName: undefined,
-      username: names.username
-    })
-  )
 
 describe("Confessions", () => {
   layer(Services, { timeout: "120 seconds" })(TestDatabase.backend, (it) => {

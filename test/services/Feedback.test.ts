@@ -1,37 +1,13 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Predicate, Ref } from "effect"
+import { Effect, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import { FeedbackId, UpdateId, UserId } from "../../src/domain/Ids.ts"
+import { FeedbackId, UserId } from "../../src/domain/Ids.ts"
 import { AlreadyResolved, Feedback, FeedbackError, Invalid } from "../../src/services/Feedback.ts"
 import { Users } from "../../src/services/Users.ts"
-import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
+import { duringUpdate, newUser, reasonOf, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
-const Services = Layer.mergeAll(Feedback.layer({ maxLength: 20, pageSize: 5 }), Users.layer).pipe(
-  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
-  Layer.provideMerge(TestDatabase.layer())
-)
-
-let nextUserId = 30_000
-const newUser = () =>
-  Users.use((users) =>
-    users.register({ id: UserId.make(++nextUserId), firstName: "Test", lastName: undefined, username: undefined })
-  )
-
-/** The reason of the expected failure (a success fails the test). */
-const reasonOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.flip(effect), (error) =>
-    Predicate.hasProperty(error, "reason")
-      ? // The services' own errors are the members of E that carry a `reason`.
-        Effect.succeed(error.reason as Extract<E, { readonly reason: unknown }>["reason"])
-      : Effect.die(error)
-  )
-
-/** Runs `effect` as the handling of update `id`, as the dispatcher does: its first transaction claims the id. */
-const asUpdate = (id: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Ref.make(false), (claimed) =>
-    Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
-  )
+const Services = servicesOnDatabase(Feedback.layer({ maxLength: 20, pageSize: 5 }))
 
 describe("Feedback", () => {
   // Tests run in order on one database; `listOpen` sees every open item, so its test resolves what it created.
@@ -54,15 +30,15 @@ describe("Feedback", () => {
         const feedback = yield* Feedback
         const sql = yield* SqlClient.SqlClient
         const author = yield* newUser()
-        const item = yield* feedback.submit({ author, text: "once" }).pipe(asUpdate(7_000_001))
-        const again = yield* Effect.flip(feedback.submit({ author, text: "once" }).pipe(asUpdate(7_000_001)))
+        const item = yield* feedback.submit({ author, text: "once" }).pipe(duringUpdate(7_000_001))
+        const again = yield* Effect.flip(feedback.submit({ author, text: "once" }).pipe(duringUpdate(7_000_001)))
         assert.strictEqual(again._tag, "AlreadyProcessed")
         const [row] = yield* sql<{ n: number }>`select count(*)::int as n from feedback where author_id = ${author.id}`
         assert.strictEqual(row?.n, 1)
-        const resolveTwice = yield* Effect.flip(feedback.resolve(item.id, UserId.make(1)).pipe(asUpdate(7_000_001)))
+        const resolveTwice = yield* Effect.flip(feedback.resolve(item.id, UserId.make(1)).pipe(duringUpdate(7_000_001)))
         assert.strictEqual(resolveTwice._tag, "AlreadyProcessed")
         assert.strictEqual(Option.map(yield* feedback.get(item.id), (i) => i.status).pipe(Option.getOrThrow), "open")
-        yield* feedback.resolve(item.id, UserId.make(1)).pipe(asUpdate(7_000_002))
+        yield* feedback.resolve(item.id, UserId.make(1)).pipe(duringUpdate(7_000_002))
         assert.strictEqual(Option.map(yield* feedback.get(item.id), (i) => i.status).pipe(Option.getOrThrow), "resolved")
         // This item is resolved; the listOpen test below counts only open items.
       }))

@@ -1,50 +1,23 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Ref, Result } from "effect"
+import { Effect, Layer, Option, Result } from "effect"
 import { SqlClient } from "effect/sql"
-import { CommentId, ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
+import { CommentId, ConfessionId, UserId } from "../../src/domain/Ids.ts"
 import { Empty, TooLong } from "../../src/domain/Validation.ts"
 import { Confessions } from "../../src/services/Confessions.ts"
 import { AlreadyDecided, InvalidReason, Moderation, NotFound, NotRejected } from "../../src/services/Moderation.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
-import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { Users } from "../../src/services/Users.ts"
-import { type AlreadyProcessed, CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
+import { duringUpdate, failure, newUser, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
-const Services = Layer.mergeAll(Confessions.layer({ confessionMaxLength: 3500 }), Moderation.layer).pipe(
-  Layer.provideMerge(Users.layer),
-  Layer.provideMerge(StatsCache.layer({ ttl: "5 minutes", capacity: 1000 })),
-  Layer.provideMerge(StatsQueries.layer),
-  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
-  Layer.provideMerge(TestDatabase.layer())
+const Services = servicesOnDatabase(
+  Layer.mergeAll(Confessions.layer({ confessionMaxLength: 3500 }), Moderation.layer),
+  { ttl: "5 minutes", capacity: 1000 }
 )
-
-/** The error of an effect expected to fail; no update is being handled here, so a redelivery would be a defect. */
-const failure = <A, E, R>(effect: Effect.Effect<A, E | AlreadyProcessed, R>) =>
-  Effect.flip(Effect.catchTag(effect, "AlreadyProcessed", Effect.die))
-
-/** Runs `effect` as the handler of update `id` would; a fresh claim flag each time, as a redelivery gets. */
-const duringUpdate =
-  (id: number) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.flatMap(Ref.make(false), (claimed) =>
-      Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
-    )
 
 const alice = UserId.make(11)
 const bob = UserId.make(12)
 const missing = ConfessionId.make(987_654_321)
-
-let nextUser = 7000
-const newUser = (names: { readonly firstName?: string; readonly username?: string } = {}) =>
-  Users.use((users) =>
-    users.register({
-      id: UserId.make(++nextUser),
-      firstName: names.firstName ?? "Ann",
-      lastName: undefined,
-      username: names.username
-    })
-  )
 
 /** A fresh author with one pending confession. */
 const pendingConfession = (text = "a confession", anonymous = true) =>

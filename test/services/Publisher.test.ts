@@ -7,12 +7,9 @@ import { UserId } from "../../src/domain/Ids.ts"
 import { Confessions } from "../../src/services/Confessions.ts"
 import { Moderation } from "../../src/services/Moderation.ts"
 import { Publisher, type PublisherOptions } from "../../src/services/Publisher.ts"
-import { StatsCache } from "../../src/services/StatsCache.ts"
-import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { Telegram } from "../../src/services/Telegram.ts"
-import { Users } from "../../src/services/Users.ts"
-import { Processed } from "../../src/updates/Processed.ts"
 import { botInfo, FakeBotApi, token } from "../support/FakeBotApi.ts"
+import { newUser, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const channelId = "-1001234567890"
@@ -30,12 +27,12 @@ const telegram = Layer.unwrap(
 
 /** Everything the Publisher needs, on a fresh database; the Publisher itself is built later, after the seeding. */
 const world = telegram.pipe(
-  Layer.provideMerge(Layer.mergeAll(Confessions.layer({ confessionMaxLength: 3500 }), Moderation.layer)),
-  Layer.provideMerge(Users.layer),
-  Layer.provideMerge(StatsCache.layer({ ttl: "5 minutes", capacity: 100 })),
-  Layer.provideMerge(StatsQueries.layer),
-  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
-  Layer.provideMerge(TestDatabase.layer()),
+  Layer.provideMerge(
+    servicesOnDatabase(Layer.mergeAll(Confessions.layer({ confessionMaxLength: 3500 }), Moderation.layer), {
+      ttl: "5 minutes",
+      capacity: 100
+    })
+  ),
   Layer.provideMerge(FakeBotApi.layer)
 )
 
@@ -49,10 +46,7 @@ const startPublisher = (options: PublisherOptions) =>
     return Context.get(built, Publisher)
   })
 
-let nextUser = 9000
-const newAuthor = Users.use((users) =>
-  users.register({ id: UserId.make(++nextUser), firstName: "Zephyrine", lastName: undefined, username: "zeph" })
-)
+const newAuthor = newUser({ firstName: "Zephyrine", username: "zeph" })
 
 /** A confession in the given state; `decidedAgo` moves its decision back in (database) time. */
 const confession = (state: "pending" | "approved" | "rejected" | "deleted", decidedAgo = "0 seconds") =>

@@ -1,49 +1,32 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Predicate, Ref } from "effect"
+import { Effect, Layer, Option, Ref } from "effect"
 import { SqlClient } from "effect/sql"
-import { CommentId, ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
+import { CommentId, UpdateId } from "../../src/domain/Ids.ts"
 import type * as Reaction from "../../src/domain/Reaction.ts"
 import { Comments } from "../../src/services/Comments.ts"
 import { Reactions } from "../../src/services/Reactions.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
-import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { type User, Users } from "../../src/services/Users.ts"
-import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
+import { CurrentUpdate } from "../../src/updates/Processed.ts"
+import { duringUpdate, newConfession, newUser, reasonOf, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const reportThreshold = 3
 
 // One StatsCache shared by the services and the test, so the test sees what the services forget.
-const Services = Layer.mergeAll(
-  Reactions.layer({ reportThreshold }),
-  Comments.layer({ maxLength: 1000, pageSize: 5 }),
-  Users.layer
-).pipe(
-  Layer.provideMerge(StatsCache.layer({ ttl: "1 hour", capacity: 1000 }).pipe(Layer.provide(StatsQueries.layer))),
-  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
-  Layer.provideMerge(TestDatabase.layer())
+const Services = servicesOnDatabase(
+  Layer.mergeAll(Reactions.layer({ reportThreshold }), Comments.layer({ maxLength: 1000, pageSize: 5 })),
+  { ttl: "1 hour", capacity: 1000 }
 )
-
-// Every test uses its own users and comments, so tests sharing the database never see each other's rows.
-let nextUserId = 20_000
-const newUser = () =>
-  Users.use((users) =>
-    users.register({ id: UserId.make(++nextUserId), firstName: "Test", lastName: undefined, username: undefined })
-  )
 
 const newUsers = (count: number) =>
   Effect.forEach(Array.from({ length: count }), () => newUser(), { concurrency: 16 })
 
 /** A visible comment by a fresh user under a fresh approved confession. */
 const newComment = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
   const comments = yield* Comments
   const author = yield* newUser()
-  const [row] = yield* sql<{ id: bigint }>`
-    insert into confessions (author_id, text, anonymous, status)
-    values (${author.id}, ${"a confession"}, true, 'approved')
-    returning id`
-  const confessionId = ConfessionId.make(Number(row?.id))
+  const confessionId = yield* newConfession(author.id)
   const { comment } = yield* comments.add({ confessionId, author, text: "a comment" })
   return { author, confessionId, commentId: comment.id }
 })
@@ -81,21 +64,6 @@ const assertConsistent = (commentId: CommentId) =>
 const toggle = (commentId: CommentId, user: User, kind: Reaction.Kind) =>
   Reactions.use((reactions) => reactions.toggle({ commentId, user, kind }))
 
-/** The reason of the expected failure (a success fails the test). */
-const reasonOf = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.flip(effect), (error) =>
-    Predicate.hasProperty(error, "reason")
-      ? // The services' own errors are the members of E that carry a `reason`.
-        Effect.succeed(error.reason as Extract<E, { readonly reason: unknown }>["reason"])
-      : Effect.die(error)
-  )
-
-/** Runs `effect` as the handling of update `id`, as the dispatcher does: its first transaction claims the id. */
-const asUpdate = (id: number) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Ref.make(false), (claimed) =>
-    Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
-  )
-
 describe("Reactions", () => {
   layer(Services, { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
     it.effect("toggle - like, like again removes, the other kind switches", () =>
@@ -116,15 +84,15 @@ describe("Reactions", () => {
       Effect.gen(function* () {
         const { commentId } = yield* newComment
         const ann = yield* newUser()
-        yield* toggle(commentId, ann, "like").pipe(asUpdate(7_000_001))
-        const again = yield* Effect.flip(toggle(commentId, ann, "like").pipe(asUpdate(7_000_001)))
+        yield* toggle(commentId, ann, "like").pipe(duringUpdate(7_000_001))
+        const again = yield* Effect.flip(toggle(commentId, ann, "like").pipe(duringUpdate(7_000_001)))
         assert.strictEqual(again._tag, "AlreadyProcessed")
         assert.strictEqual((yield* assertConsistent(commentId)).likes, 1)
         const reactions = yield* Reactions
-        const report = yield* Effect.flip(reactions.report({ commentId, user: ann }).pipe(asUpdate(7_000_001)))
+        const report = yield* Effect.flip(reactions.report({ commentId, user: ann }).pipe(duringUpdate(7_000_001)))
         assert.strictEqual(report._tag, "AlreadyProcessed")
         assert.strictEqual((yield* assertConsistent(commentId)).reports, 0)
-        assert.deepStrictEqual(yield* toggle(commentId, ann, "like").pipe(asUpdate(7_000_002)), { likes: 0, dislikes: 0, mine: null })
+        assert.deepStrictEqual(yield* toggle(commentId, ann, "like").pipe(duringUpdate(7_000_002)), { likes: 0, dislikes: 0, mine: null })
       }))
 
     it.effect("toggle - claims its update in the press's own statement; a redelivery changes nothing, even when refused", () =>
@@ -145,11 +113,11 @@ describe("Reactions", () => {
         assert.deepStrictEqual(yield* first, { likes: 0, dislikes: 0, mine: null })
         // A refused press still records its update, like a committed claiming transaction did.
         const missing = CommentId.make(987_654_321)
-        assert.strictEqual((yield* reasonOf(toggle(missing, ann, "like").pipe(asUpdate(7_100_002))))._tag, "CommentNotFound")
+        assert.strictEqual((yield* reasonOf(toggle(missing, ann, "like").pipe(duringUpdate(7_100_002))))._tag, "CommentNotFound")
         assert.strictEqual(yield* recorded(7_100_002), 1)
-        assert.strictEqual((yield* Effect.flip(toggle(missing, ann, "like").pipe(asUpdate(7_100_002))))._tag, "AlreadyProcessed")
+        assert.strictEqual((yield* Effect.flip(toggle(missing, ann, "like").pipe(duringUpdate(7_100_002))))._tag, "AlreadyProcessed")
         // Redelivered after it was applied: nothing changes, whatever the user holds now.
-        const redelivered = yield* Effect.flip(toggle(commentId, ann, "dislike").pipe(asUpdate(7_100_001)))
+        const redelivered = yield* Effect.flip(toggle(commentId, ann, "dislike").pipe(duringUpdate(7_100_001)))
         assert.strictEqual(redelivered._tag, "AlreadyProcessed")
         const row = yield* assertConsistent(commentId)
         assert.deepStrictEqual([row.likes, row.dislikes], [0, 0])
@@ -161,7 +129,7 @@ describe("Reactions", () => {
         const ann = yield* newUser()
         const results = yield* Effect.forEach(
           Array.from({ length: 20 }),
-          () => Effect.result(toggle(commentId, ann, "like").pipe(asUpdate(7_200_001))),
+          () => Effect.result(toggle(commentId, ann, "like").pipe(duringUpdate(7_200_001))),
           { concurrency: "unbounded" }
         )
         const applied = results.flatMap((r) => (r._tag === "Success" ? [r.success] : []))
@@ -179,7 +147,7 @@ describe("Reactions", () => {
         const users = yield* newUsers(500)
         const results = yield* Effect.forEach(
           users,
-          (user, index) => toggle(commentId, user, "like").pipe(asUpdate(7_300_000 + index)),
+          (user, index) => toggle(commentId, user, "like").pipe(duringUpdate(7_300_000 + index)),
           { concurrency: "unbounded" }
         )
         assert.strictEqual(new Set(results.map((result) => result.likes)).size, 500)

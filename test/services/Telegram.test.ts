@@ -5,11 +5,8 @@ import { UserId } from "../../src/domain/Ids.ts"
 import { defaultRateLimits, Telegram } from "../../src/services/Telegram.ts"
 import { Users } from "../../src/services/Users.ts"
 import { FakeBotApi, token } from "../support/FakeBotApi.ts"
-import { Processed } from "../../src/updates/Processed.ts"
+import { usersOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-
-/** Users needs the processed-updates ledger; nothing here handles an update, so it never claims one. */
-const processed = Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })
 
 const telegram = Layer.unwrap(
   Effect.gen(function* () {
@@ -18,7 +15,7 @@ const telegram = Layer.unwrap(
   })
 )
 
-const world = telegram.pipe(Layer.provideMerge(Layer.mergeAll(FakeBotApi.layer, Users.layer.pipe(Layer.provideMerge(processed), Layer.provideMerge(TestDatabase.layer())))))
+const world = telegram.pipe(Layer.provideMerge(Layer.mergeAll(FakeBotApi.layer, usersOnDatabase())))
 
 /** Moves the TestClock forward until the forked call completes (each step lets real HTTP happen in between). */
 const driveClock = <A, E>(fiber: Fiber.Fiber<A, E>, step: Duration.Input) =>
@@ -179,9 +176,7 @@ describe("Telegram", () => {
       }).pipe(
         Effect.provide(
           Telegram.layer({ token, apiRoot: "http://127.0.0.1:9", rateLimits: defaultRateLimits, backoffBase: "100 millis" }).pipe(
-            Layer.provide(Users.layer),
-            Layer.provide(processed),
-            Layer.provide(TestDatabase.layer())
+            Layer.provide(usersOnDatabase())
           )
         )
       ))

@@ -1,26 +1,15 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Ref } from "effect"
+import { Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { SqlClient } from "effect/sql"
-import { UpdateId, UserId } from "../../src/domain/Ids.ts"
+import { UserId } from "../../src/domain/Ids.ts"
 import { Users } from "../../src/services/Users.ts"
-import { CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
+import { duringUpdate, usersOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const ann = { id: UserId.make(1001), firstName: "Ann", lastName: undefined, username: "ann" }
 
-const Services = Users.layer.pipe(
-  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
-  Layer.provideMerge(TestDatabase.layer())
-)
-
-/** Runs `effect` as part of handling update `id`, as the dispatcher does. */
-const duringUpdate =
-  (id: number) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.flatMap(Ref.make(false), (claimed) =>
-      Effect.provideService(effect, CurrentUpdate, Option.some({ updateId: UpdateId.make(id), claimed }))
-    )
+const Services = usersOnDatabase()
 
 describe("Users", () => {
   layer(Services, { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
