@@ -112,7 +112,11 @@ const adminIdList = Config.Array(
 )
 
 const webhookSettings: Config.Config<WebhookSettings> = Config.all({
-  url: Config.URL("WEBHOOK_URL").pipe(Config.map((url) => url.toString())),
+  // Telegram delivers webhooks over HTTPS only.
+  url: Config.schema(
+    Schema.String.check(Schema.isPattern(/^https:\/\/[^\s/]+(\/\S*)?$/, { message: "Expected an https:// URL" })),
+    "WEBHOOK_URL"
+  ),
   secret: Config.schema(
     Schema.Redacted(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{1,256}$/))),
     "WEBHOOK_SECRET"

@@ -178,7 +178,8 @@ describe("AppConfig", () => {
     ["TELEGRAM_API_ROOT", { TELEGRAM_API_ROOT: "not a url" }, "URL"],
     ["WEBHOOK_URL", { BOT_MODE: "webhook" }, "is required but not set"],
     ["WEBHOOK_URL", { BOT_MODE: "webhook", WEBHOOK_SECRET: "s3cret" }, "is required but not set"],
-    ["WEBHOOK_SECRET", { BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook" }, "is required but not set"]
+    ["WEBHOOK_SECRET", { BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook" }, "is required but not set"],
+    ["WEBHOOK_URL", { BOT_MODE: "webhook", WEBHOOK_URL: "http://bot.example/hook", WEBHOOK_SECRET: "s3cret" }, "https://"]
   ]
 
   it.effect("describeConfigError - one line naming the variable for every malformed kind", () =>
