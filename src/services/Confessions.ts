@@ -28,9 +28,13 @@ export class Confession extends Schema.Class<Confession>("Confession")({
   createdAt: Schema.Date
 }) {}
 
-/** An approved confession that has no channel post yet, with what the post needs: the author's names. */
+/**
+ * An approved confession that has no channel post yet, with what the post needs (the author's names) and whom to
+ * tell once it is out.
+ */
 export class Unpublished extends Schema.Class<Unpublished>("Unpublished")({
   id: Int8.pipe(Schema.decodeTo(ConfessionId)),
+  authorId: Int8.pipe(Schema.decodeTo(UserId)),
   text: Schema.String,
   anonymous: Schema.Boolean,
   authorFirstName: Schema.String,
@@ -238,7 +242,7 @@ const make = (options: ConfessionsOptions) =>
 
       listUnpublished: Effect.fn("Confessions.listUnpublished")(function* (request) {
         const rows = yield* sql`
-          select confessions.id, confessions.text, confessions.anonymous,
+          select confessions.id, confessions.author_id, confessions.text, confessions.anonymous,
             users.first_name as author_first_name, users.username as author_username
           from confessions join users on users.id = confessions.author_id
           where confessions.status = 'approved'

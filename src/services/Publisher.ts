@@ -21,6 +21,7 @@ import * as DeepLink from "../domain/DeepLink.ts"
 import type { ConfessionId } from "../domain/Ids.ts"
 import { CurrentUpdate } from "../updates/Processed.ts"
 import * as ConfessionViews from "../views/ConfessionViews.ts"
+import * as Messages from "../views/Messages.ts"
 import { BotIdentity, type BotIdentityError } from "./BotIdentity.ts"
 import { Confessions, type PublicationClaim } from "./Confessions.ts"
 import { Telegram } from "./Telegram.ts"
@@ -181,8 +182,19 @@ const make = (options: PublisherOptions) =>
     const recover = Effect.gen(function* () {
       if (Option.isNone(options.channelId)) return 0
       const due = yield* confessions.listUnpublished({ decidedAtLeast: grace, decidedAtMost: window, abandonedAfter, limit: batch })
-      // One at a time: the channel's rate limit is the bottleneck, and each claim stays short.
-      const results = yield* Effect.forEach(due, publish)
+      // One at a time: the channel's rate limit is the bottleneck, and each claim stays short. The admin who approved
+      // it was cut off before telling the author, so the author hears it from here.
+      const results = yield* Effect.forEach(due, (confession) =>
+        publish(confession).pipe(
+          Effect.tap((result) =>
+            result.posted === "posted"
+              ? telegram
+                  .sendMessage(confession.authorId, Messages.authorApproved(confession.id, result.url))
+                  .pipe(Effect.catchCause((cause) => Effect.logWarning(`could not tell the author of #${confession.id}`, cause)))
+              : Effect.void
+          )
+        )
+      )
       const posted = results.filter((result) => result.posted === "posted").length
       const failed = results.filter((result) => result.posted === "failed").length
       if (posted > 0) yield* Effect.logInfo(`channel posts recovered: ${posted}`)

@@ -47,6 +47,8 @@ const startPublisher = (options: PublisherOptions) =>
   })
 
 const newAuthor = newUser({ firstName: "Zephyrine", username: "zeph" })
+/** Who wrote each confession the tests made, to find what the bot told them. */
+const authorOf = new Map<ConfessionId, number>()
 
 /** A confession in the given state; `decidedAgo` moves its decision back in (database) time. */
 const confession = (state: "pending" | "approved" | "rejected" | "deleted", decidedAgo = "0 seconds") =>
@@ -56,6 +58,7 @@ const confession = (state: "pending" | "approved" | "rejected" | "deleted", deci
     const sql = yield* SqlClient.SqlClient
     const author = yield* newAuthor
     const submitted = yield* confessions.submit({ author, text: `a ${state} confession`, anonymous: true })
+    authorOf.set(submitted.id, author.id)
     if (state === "approved" || state === "deleted") yield* moderation.approve(submitted.id, admin)
     if (state === "rejected") yield* moderation.reject(submitted.id, admin)
     if (state === "deleted") yield* moderation.delete(submitted.id, admin)
@@ -109,12 +112,21 @@ describe("Publisher", () => {
         assert.deepStrictEqual(post?.body.reply_markup, {
           inline_keyboard: [[{ text: "💬 View / Add Comments", url: `https://t.me/${botInfo.username}?start=c${missed}` }]]
         })
-        // The fake numbers messages 1, 2, …: the one channel post so far is message 1.
-        assert.strictEqual(yield* storedPost(missed), fake.callsTo("sendMessage").length)
+        // The fake numbers messages 1, 2, …: the channel post is the first message sent.
+        assert.strictEqual(yield* storedPost(missed), 1)
+        // The admin who approved it never got to tell the author; the recovery does, with the post's link.
+        const told = yield* eventually(
+          Effect.sync(() => fake.callsTo("sendMessage").some((c) => c.body.chat_id === authorOf.get(missed))),
+          "the author was told"
+        ).pipe(Effect.as(fake.callsTo("sendMessage").filter((c) => c.body.chat_id === authorOf.get(missed))))
+        assert.deepStrictEqual(
+          told.map((c) => c.body.text),
+          [`🎉 Your confession #${missed} was approved and posted:\nhttps://t.me/c/1234567890/1`]
+        )
 
         // A second round finds nothing: the missed one is posted, the fresh one is its admin's, the rest never go out.
         assert.strictEqual(yield* publisher.recover, 0)
-        assert.strictEqual(fake.callsTo("sendMessage").length, 1)
+        assert.strictEqual(fake.callsTo("sendMessage").length, 2)
         for (const id of [fresh, pending, rejected, deleted, stale]) assert.isNull(yield* storedPost(id), `#${id}`)
 
         // Once the fresh one is older than the grace (its admin died, say), the next scheduled round posts it.
@@ -124,7 +136,7 @@ describe("Publisher", () => {
         yield* eventually(posted(fresh), "the scheduled round stored the fresh one's post")
         assert.strictEqual((yield* channelPosts(fresh)).length, 1)
         assert.strictEqual((yield* channelPosts(missed)).length, 1)
-        assert.strictEqual(fake.callsTo("sendMessage").length, 2)
+        assert.strictEqual(fake.callsTo("sendMessage").filter((c) => c.body.chat_id === channel).length, 2)
         for (const id of [pending, rejected, deleted, stale]) assert.isNull(yield* storedPost(id), `#${id}`)
       }))
 
