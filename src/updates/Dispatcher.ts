@@ -1,9 +1,10 @@
 // The heart of the update pipeline: every update runs as its own fiber, at most `concurrency` at once, in arrival
-// order per user (different users in parallel), and is acknowledged only after it was handled.
+// order per user (different users in parallel). Sources decide when Telegram may forget an update (polling: once the
+// inbox stored it; webhook: once `submit` returned), and updates handled before are skipped here.
 //
 // Invariants (all bookkeeping below runs in synchronous steps on one JS thread, so each step is atomic):
-// - `window` holds accepted update ids in arrival (= update_id) order; its front is the oldest not yet confirmed.
-//   The acknowledgement offset is the first id in the window that has not finished, or `lastAccepted + 1`.
+// - `entries` holds the updates accepted and not finished; `finishedRecently` the ids finished lately, for
+//   de-duplication of redeliveries.
 // - `chains` maps an ordering key (user id, else chat id) to the completion signal of its newest update and the
 //   number of its updates still queued or running. A new update registers itself here BEFORE its fiber is forked,
 //   so registration order is arrival order; the last one out deletes the key, so quiet keys hold nothing.
@@ -23,7 +24,7 @@ export interface DispatcherOptions {
   readonly maxPending: number
   /** How often ids of updates that wrote nothing are recorded in one batch. */
   readonly recordInterval: Duration.Input
-  /** How many finished ids are remembered for de-duplication after they left the window. */
+  /** How many finished ids are remembered for de-duplication. */
   readonly rememberFinished: number
 }
 
@@ -37,10 +38,8 @@ export class Dispatcher extends Context.Service<
     readonly offer: (updates: ReadonlyArray<Update>) => Effect.Effect<number>
     /** Offers one update and waits until it was handled (webhook mode answers HTTP only then). */
     readonly submit: (update: Update) => Effect.Effect<void>
-    /** Everything below this id was handled: the offset to confirm to Telegram. */
-    readonly acknowledgeOffset: Effect.Effect<number>
-    /** Accepted but unconfirmed ids (running, queued, or finished behind an unfinished one). */
-    readonly windowSize: Effect.Effect<number>
+    /** Completes once no accepted update is queued or running. */
+    readonly awaitIdle: Effect.Effect<void>
     /** Free admission permits. */
     readonly freeCapacity: Effect.Effect<number>
     /** How many updates have finished so far; pass it to `progressSince`. */
@@ -82,8 +81,6 @@ const duplicates = Metric.counter("confessions_updates_duplicate_total", {
 
 interface Entry {
   finished: boolean
-  /** False for a late id below the window's newest (webhook redelivery order); it is forgotten on its own. */
-  inWindow: boolean
   readonly done: Deferred.Deferred<void>
 }
 
@@ -100,13 +97,10 @@ const make = (options: DispatcherOptions) =>
     const admission = yield* Semaphore.make(options.maxPending)
     const execution = yield* Semaphore.make(options.concurrency)
 
-    const window: Array<number> = []
-    let windowHead = 0
     const entries = new Map<number, Entry>()
     const chains = new Map<string, Chain>()
     const finishedRecently = new Set<number>()
     const toRecord: Array<UpdateId> = []
-    let lastAccepted = -1
     let admitted = 0
     let executing = 0
     let accepting = true
@@ -121,20 +115,6 @@ const make = (options: DispatcherOptions) =>
       if (finishedRecently.size > options.rememberFinished) {
         const oldest = finishedRecently.values().next()
         if (!oldest.done) finishedRecently.delete(oldest.value)
-      }
-    }
-
-    const advanceWindow = () => {
-      while (windowHead < window.length) {
-        const id = window[windowHead] as number
-        const entry = entries.get(id)
-        if (entry && !entry.finished) break
-        entries.delete(id)
-        windowHead++
-      }
-      if (windowHead > 1024 && windowHead * 2 > window.length) {
-        window.splice(0, windowHead)
-        windowHead = 0
       }
     }
 
@@ -189,8 +169,7 @@ const make = (options: DispatcherOptions) =>
               if (chain.count === 0 && chain.tail === entry.done) chains.delete(key)
             }
             if (entry.finished) remember(update.update_id)
-            if (!entry.inWindow) entries.delete(update.update_id)
-            advanceWindow()
+            entries.delete(update.update_id)
             admitted--
             yield* Deferred.succeed(entry.done, undefined)
             yield* admission.release(1)
@@ -211,7 +190,7 @@ const make = (options: DispatcherOptions) =>
           return Option.none()
         }
         yield* admission.take(1)
-        const entry: Entry = { finished: false, inWindow: id > lastAccepted, done: yield* Deferred.make<void>() }
+        const entry: Entry = { finished: false, done: yield* Deferred.make<void>() }
         const key = keyOf(update)
         const chain = chains.get(key)
         const predecessor = chain ? Option.some(chain.tail) : Option.none()
@@ -222,10 +201,6 @@ const make = (options: DispatcherOptions) =>
           chains.set(key, { tail: entry.done, count: 1 })
         }
         entries.set(id, entry)
-        if (entry.inWindow) {
-          window.push(id)
-          lastAccepted = id
-        }
         admitted++
         const acceptedAt = yield* Clock.currentTimeMillis
         yield* FiberSet.run(fibers, work(update, key, predecessor, entry, acceptedAt))
@@ -299,11 +274,7 @@ const make = (options: DispatcherOptions) =>
           const accepted = yield* acceptOne(update, recorded)
           if (Option.isSome(accepted)) yield* Deferred.await(accepted.value)
         }),
-      acknowledgeOffset: Effect.sync(() => {
-        advanceWindow()
-        return windowHead < window.length ? (window[windowHead] as number) : lastAccepted + 1
-      }),
-      windowSize: Effect.sync(() => window.length - windowHead),
+      awaitIdle: FiberSet.awaitEmpty(fibers),
       freeCapacity: Effect.sync(() => options.maxPending - admitted),
       finishedCount: Effect.sync(() => finishedTotal),
       progressSince: (count) => Effect.suspend(() => (finishedTotal > count ? Effect.void : Deferred.await(progressSignal))),

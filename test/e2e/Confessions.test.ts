@@ -74,7 +74,10 @@ const launch = (
       Effect.gen(function* () {
         fake.push(...updates)
         const last = Math.max(...updates.map((u) => u.update_id))
-        while ((yield* dispatcher.acknowledgeOffset) <= last) yield* Effect.sleep("5 millis")
+        // Confirmed means stored and accepted (the poller offers a batch before asking for the next); then idle
+        // means handled.
+        yield* fake.waitUntil(() => fake.confirmedOffset() > last)
+        yield* dispatcher.awaitIdle
       })
 
     const say = (who: Person, body: string) => send(text(who, body))
