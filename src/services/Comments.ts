@@ -6,6 +6,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import * as Comment from "../domain/Comment.ts"
+import * as Paging from "../domain/Paging.ts"
 import { CommentId, ConfessionId, UserId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
@@ -36,17 +37,17 @@ export interface CommentRecord {
 export interface PageRequest {
   /** Anything a callback may carry: negative, zero, fractional or huge numbers are clamped, never an error. */
   readonly page: number
-  /** Defaults to COMMENTS_PAGE_SIZE; clamped to `1..Comment.MaxPageSize`. */
+  /** Defaults to COMMENTS_PAGE_SIZE; clamped to `1..Paging.MaxPageSize`. */
   readonly pageSize?: number | undefined
 }
 
 /** The comments view: the confession and one page of its visible top-level comments, newest first. */
-export interface CommentsPage extends Comment.Page<CommentRecord> {
+export interface CommentsPage extends Paging.Page<CommentRecord> {
   readonly confession: { readonly id: ConfessionId; readonly text: string }
 }
 
 /** The replies view: the comment replied to and one page of its visible replies, oldest first (reading order). */
-export interface RepliesPage extends Comment.Page<CommentRecord> {
+export interface RepliesPage extends Paging.Page<CommentRecord> {
   readonly parent: CommentRecord
 }
 
@@ -104,7 +105,7 @@ export class Comments extends Context.Service<
     /** "My comments": the user's visible comments and replies, newest first, each with its confession id. */
     readonly listByAuthor: (
       request: PageRequest & { readonly author: UserId }
-    ) => Effect.Effect<Comment.Page<CommentRecord>, SqlError>
+    ) => Effect.Effect<Paging.Page<CommentRecord>, SqlError>
     /** Any comment, hidden ones included (`hidden` says so), e.g. for the admins' report alert. */
     readonly get: (id: CommentId) => Effect.Effect<Option.Option<CommentRecord>, SqlError>
   }
@@ -130,7 +131,7 @@ const make = (options: CommentsOptions) =>
     const processed = yield* Processed
     const stats = yield* StatsCache
     const fail = (reason: CommentsError["reason"]) => Effect.fail(new CommentsError({ reason }))
-    const sizeOf = (request: PageRequest) => Comment.normalizePageSize(request.pageSize ?? options.pageSize)
+    const sizeOf = (request: PageRequest) => Paging.normalizePageSize(request.pageSize ?? options.pageSize)
 
     return Comments.of({
       add: Effect.fn("Comments.add")(function* ({ confessionId, author, text, parentId }) {
@@ -183,9 +184,9 @@ const make = (options: CommentsOptions) =>
 
       page: Effect.fn("Comments.page")(function* (request) {
         const size = sizeOf(request)
-        const requested = Comment.normalizePage(request.page)
+        const requested = Paging.normalizePage(request.page)
         // One statement for the whole view: the confession, the count, and the clamped page of comments. The page is
-        // clamped in SQL by the rule of `Comment.clampPage`, so a forged page number never costs a second round trip.
+        // clamped in SQL by the rule of `Paging.clampPage`, so a forged page number never costs a second round trip.
         const rows = yield* sql`
           with confession as (
             select id, author_id, text from confessions where id = ${request.confessionId} and status = 'approved'
@@ -206,7 +207,7 @@ const make = (options: CommentsOptions) =>
           order by c.id desc`
         if (rows.length === 0) return yield* fail(new ConfessionNotFound({ id: request.confessionId }))
         const head = yield* decodeRow(PageHead, rows[0])
-        const window = Comment.clampPage(requested, head.total, size)
+        const window = Paging.clampPage(requested, head.total, size)
         return {
           confession: { id: request.confessionId, text: head.confessionText },
           items: yield* commentsOf(rows),
@@ -218,7 +219,7 @@ const make = (options: CommentsOptions) =>
 
       replies: Effect.fn("Comments.replies")(function* (request) {
         const size = sizeOf(request)
-        const requested = Comment.normalizePage(request.page)
+        const requested = Paging.normalizePage(request.page)
         // One statement: the parent (position 0), then one page of its visible replies (position 1).
         const rows = yield* sql`
           with parent as (
@@ -245,7 +246,7 @@ const make = (options: CommentsOptions) =>
         const [head, ...replies] = rows
         const { total } = yield* decodeRow(ListHead, head)
         const parent = toRecord(yield* decodeRow(CommentRow, head))
-        const window = Comment.clampPage(requested, total, size)
+        const window = Paging.clampPage(requested, total, size)
         return {
           // The stored counter also counts replies hidden later; the view shows what it can page through.
           parent: { ...parent, replies: total },
@@ -258,7 +259,7 @@ const make = (options: CommentsOptions) =>
 
       listByAuthor: Effect.fn("Comments.listByAuthor")(function* (request) {
         const size = sizeOf(request)
-        const requested = Comment.normalizePage(request.page)
+        const requested = Paging.normalizePage(request.page)
         // Visible comments only: the same set the profile counts as "comments written".
         const rows = yield* sql`
           with total as (
@@ -277,7 +278,7 @@ const make = (options: CommentsOptions) =>
           join confessions f on f.id = m.confession_id
           order by m.id desc`
         const total = rows.length === 0 ? 0 : (yield* decodeRow(ListHead, rows[0])).total
-        const window = Comment.clampPage(requested, total, size)
+        const window = Paging.clampPage(requested, total, size)
         return { items: yield* commentsOf(rows), page: window.page, totalPages: window.totalPages, total }
       }),
 

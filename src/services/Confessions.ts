@@ -8,6 +8,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import { Status } from "../domain/Confession.ts"
 import { ConfessionId, UserId } from "../domain/Ids.ts"
+import * as Paging from "../domain/Paging.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
 import { Int8, NullableInt8 } from "../sql/Columns.ts"
@@ -58,13 +59,6 @@ export interface UnpublishedRequest {
   readonly limit: number
 }
 
-/** One page of a list. `page` is 1-based and always within `1..totalPages`; an empty list has one empty page. */
-export interface Page<A> {
-  readonly items: ReadonlyArray<A>
-  readonly page: number
-  readonly totalPages: number
-}
-
 export interface PageRequest {
   /** Anything a callback may carry: negative, zero, fractional or huge numbers are clamped, never an error. */
   readonly page: number
@@ -103,9 +97,9 @@ export class Confessions extends Context.Service<
     }) => Effect.Effect<Confession, SqlError | ConfessionsError | AlreadyProcessed>
     readonly get: (id: ConfessionId) => Effect.Effect<Option.Option<Confession>, SqlError>
     /** The moderation queue, oldest first. */
-    readonly listPending: (request: PageRequest) => Effect.Effect<Page<Confession>, SqlError>
+    readonly listPending: (request: PageRequest) => Effect.Effect<Paging.Page<Confession>, SqlError>
     /** "My confessions", newest first; deleted ones are left out. */
-    readonly listByAuthor: (request: PageRequest & { readonly author: UserId }) => Effect.Effect<Page<Confession>, SqlError>
+    readonly listByAuthor: (request: PageRequest & { readonly author: UserId }) => Effect.Effect<Paging.Page<Confession>, SqlError>
     /**
      * Remembers the channel post of an approved confession. Fails `NotApproved` when it was deleted in the meantime,
      * so the caller deletes the post it just made instead of leaving an orphan in the channel. With `claim`, the post
@@ -172,12 +166,12 @@ const make = (options: ConfessionsOptions) =>
       count: Effect.Effect<ReadonlyArray<{ readonly n: unknown }>, SqlError>,
       select: (limit: number, offset: number) => Effect.Effect<ReadonlyArray<unknown>, SqlError>
     ) {
-      const pageSize = clampPageSize(request.pageSize)
+      const pageSize = Paging.normalizePageSize(request.pageSize)
       const [first] = yield* count
-      const totalPages = Math.max(1, Math.ceil(Number(first?.n ?? 0) / pageSize))
-      const page = clampPage(request.page, totalPages)
-      const items = yield* rows(select(pageSize, (page - 1) * pageSize))
-      return { items, page, totalPages } satisfies Page<Confession>
+      const total = Number(first?.n ?? 0)
+      const window = Paging.clampPage(request.page, total, pageSize)
+      const items = yield* rows(select(pageSize, window.offset))
+      return { items, page: window.page, totalPages: window.totalPages, total } satisfies Paging.Page<Confession>
     })
 
     return Confessions.of({
@@ -271,10 +265,3 @@ const make = (options: ConfessionsOptions) =>
   })
 
 const seconds = (duration: Duration.Input): number => Duration.toSeconds(Duration.fromInputUnsafe(duration))
-
-/** Page sizes come from configuration, but a caller's mistake should not become `limit 0` or a table scan. */
-const clampPageSize = (size: number): number => (Number.isFinite(size) ? Math.min(100, Math.max(1, Math.floor(size))) : 1)
-
-/** 1-based; NaN and anything below 1 is the first page, anything past the end is the last. */
-const clampPage = (page: number, totalPages: number): number =>
-  Number.isNaN(page) ? 1 : Math.min(totalPages, Math.max(1, Math.floor(page)))

@@ -5,7 +5,7 @@ import { Context, Data, Effect, Layer, Option, Result, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
-import * as Comment from "../domain/Comment.ts"
+import * as Paging from "../domain/Paging.ts"
 import { FeedbackId, UserId } from "../domain/Ids.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
 import { Int8, NullableInt8 } from "../sql/Columns.ts"
@@ -26,7 +26,7 @@ export class FeedbackItem extends Schema.Class<FeedbackItem>("FeedbackItem")({
 export interface PageRequest {
   /** Anything a callback may carry: negative, zero, fractional or huge numbers are clamped, never an error. */
   readonly page: number
-  /** Defaults to the configured page size; clamped to `1..Comment.MaxPageSize`. */
+  /** Defaults to the configured page size; clamped to `1..Paging.MaxPageSize`. */
   readonly pageSize?: number | undefined
 }
 
@@ -62,7 +62,7 @@ export class Feedback extends Context.Service<
       readonly text: string
     }) => Effect.Effect<FeedbackItem, SqlError | FeedbackError | AlreadyProcessed>
     /** Open items, oldest first, so the longest waiting is answered first. */
-    readonly listOpen: (request: PageRequest) => Effect.Effect<Comment.Page<FeedbackItem>, SqlError>
+    readonly listOpen: (request: PageRequest) => Effect.Effect<Paging.Page<FeedbackItem>, SqlError>
     /** Marks an open item resolved, exactly once whoever presses first. */
     readonly resolve: (
       id: FeedbackId,
@@ -100,9 +100,9 @@ const make = (options: FeedbackOptions) =>
       }),
 
       listOpen: Effect.fn("Feedback.listOpen")(function* (request) {
-        const size = Comment.normalizePageSize(request.pageSize ?? options.pageSize)
-        const requested = Comment.normalizePage(request.page)
-        // One statement: the count, the page clamped by the rule of `Comment.clampPage`, and its rows.
+        const size = Paging.normalizePageSize(request.pageSize ?? options.pageSize)
+        const requested = Paging.normalizePage(request.page)
+        // One statement: the count, the page clamped by the rule of `Paging.clampPage`, and its rows.
         const rows = yield* sql`
           with total as (
             select count(*)::int as n from feedback where status = 'open'
@@ -119,7 +119,7 @@ const make = (options: FeedbackOptions) =>
           order by f.id`
         const total = rows.length === 0 ? 0 : (yield* decodeRow(TotalRow, rows[0])).total
         const items = yield* Effect.forEach(rows, (row) => decodeRow(FeedbackItem, row))
-        const window = Comment.clampPage(requested, total, size)
+        const window = Paging.clampPage(requested, total, size)
         return { items, page: window.page, totalPages: window.totalPages, total }
       }),
 

@@ -4,7 +4,7 @@
 // a comment; a comment by the confession's own author only carries the "✍️ author" tag.
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
-import type { Page } from "../domain/Comment.ts"
+import type { Page } from "../domain/Paging.ts"
 import type { CommentId, ConfessionId } from "../domain/Ids.ts"
 import type * as Reaction from "../domain/Reaction.ts"
 import type { TextProblem } from "../domain/Validation.ts"

@@ -5,11 +5,14 @@ import type { InlineKeyboardButton } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
 import { authorLine, type Status } from "../domain/Confession.ts"
 import type { ConfessionId } from "../domain/Ids.ts"
-import type { Page } from "../services/Confessions.ts"
+import type { Page } from "../domain/Paging.ts"
 import type { SystemStats } from "../services/StatsCache.ts"
 import * as Html from "./Html.ts"
 import { button, inline, pager, urlButton, type View } from "./Keyboards.ts"
 import { count } from "./Messages.ts"
+
+/** What a list view needs of a page: not the total count. */
+type Shown<A> = Omit<Page<A>, "total">
 
 /** Confessions per page in /pending and /myconfessions. */
 export const pageSize = 5
@@ -143,13 +146,13 @@ export const age = (createdAt: Date, now: number): string => {
   return hours < 24 ? `${hours} h ago` : `${Math.floor(hours / 24)} d ago`
 }
 
-const pageHeader = (title: string, page: Page<unknown>): string =>
+const pageHeader = (title: string, page: Shown<unknown>): string =>
   page.totalPages > 1 ? `${title} (page ${page.page} of ${page.totalPages})` : title
 
 const oneLine = (text: string): string => text.replace(/\s+/g, " ").trim()
 
 /** The moderation queue: ID, age, the first 100 characters, and ✅ / ❌ per confession. */
-export const pendingPage = (page: Page<ConfessionSummary>, now: number): View => {
+export const pendingPage = (page: Shown<ConfessionSummary>, now: number): View => {
   const items = page.items.map(
     (c) => `<b>#${c.id}</b> · ${age(c.createdAt, now)}\n${Html.escapeTruncated(oneLine(c.text), listPreviewLength)}`
   )
@@ -173,7 +176,7 @@ const statusIcon: { readonly [S in Status]: string } = {
 }
 
 /** The author's own confessions, newest first, with their status and (for a rejected one) the moderators' note. */
-export const myConfessionsPage = (page: Page<ConfessionSummary>, now: number): View => {
+export const myConfessionsPage = (page: Shown<ConfessionSummary>, now: number): View => {
   const items = page.items.map((c) => {
     const head = `${statusIcon[c.status]} <b>#${c.id}</b> · ${c.status} · ${age(c.createdAt, now)}${c.anonymous ? " · 🎭" : ""}`
     const note = c.rejectReason === null ? "" : `\n📝 <i>${Html.escapeTruncated(oneLine(c.rejectReason), listPreviewLength)}</i>`

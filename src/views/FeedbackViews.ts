@@ -3,7 +3,7 @@
 // only what they need to answer it: the author's first name and Telegram id.
 import type { InlineKeyboardButton } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
-import type { Page } from "../domain/Comment.ts"
+import type { Page } from "../domain/Paging.ts"
 import type { FeedbackId, UserId } from "../domain/Ids.ts"
 import type { TextProblem } from "../domain/Validation.ts"
 import type { FeedbackItem } from "../services/Feedback.ts"
