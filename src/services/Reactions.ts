@@ -3,7 +3,7 @@
 // always equal the rows of `reactions`/`reports`, and "exactly once" holds under any concurrency. A 👍/👎 press claims
 // its update inside that same statement (no transaction around it: the press is one round trip); report and decide
 // run in the update's claiming transaction (`Processed.transaction`). Either way a redelivered press changes nothing.
-import { Context, Data, Effect, Layer, Option, Ref, Schema } from "effect"
+import { Context, Data, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
@@ -11,7 +11,7 @@ import { CommentId, UserId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import * as Reaction from "../domain/Reaction.ts"
 import { Int8 } from "../sql/Columns.ts"
-import { AlreadyProcessed, CurrentUpdate, Processed } from "../updates/Processed.ts"
+import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
 
@@ -104,33 +104,6 @@ const make = (options: ReactionsOptions) =>
         ([row]) => (row === undefined ? Effect.succeed(null) : Effect.map(decodeRow(KindRow, row), (r) => r.kind))
       )
 
-    /**
-     * The first CTE of a write statement that claims the current update itself, as `Processed.transaction` would:
-     * the insert into `processed_updates` when an update is being handled and nothing claimed it yet, otherwise a
-     * constant row. Either way `claim` has one row (`claimed`) exactly when the statement may write. `commit` runs
-     * after the statement succeeded (it committed on its own): it marks the update claimed, or fails
-     * `AlreadyProcessed` when the id was already recorded (a redelivery; the statement then changed nothing).
-     */
-    const claimInStatement = Effect.gen(function* () {
-      const current = yield* CurrentUpdate
-      const pending = Option.isSome(current) && !(yield* Ref.get(current.value.claimed)) ? current.value : undefined
-      return {
-        cte:
-          pending === undefined
-            ? sql`select true as claimed`
-            : sql`
-                insert into processed_updates (update_id) values (${pending.updateId})
-                on conflict (update_id) do nothing
-                returning true as claimed`,
-        commit: (claimed: boolean) =>
-          pending === undefined
-            ? Effect.void
-            : claimed
-              ? Ref.set(pending.claimed, true)
-              : Effect.fail(new AlreadyProcessed({ updateId: pending.updateId }))
-      }
-    })
-
     const decisionOf = (commentId: CommentId) =>
       Effect.flatMap(sql`select decision from report_decisions where comment_id = ${commentId}`, ([row]) =>
         Effect.map(decodeRow(DecisionRow, row), (r) => r.decision)
@@ -151,7 +124,7 @@ const make = (options: ReactionsOptions) =>
         //   user's concurrent presses leave at most one row, never two.
         // - The counter deltas come from what those three returned, not from a snapshot read, and `counted` adds them
         //   to the comment row under its row lock (re-read after waiting), so counters always equal the rows.
-        const claim = yield* claimInStatement
+        const claim = yield* processed.claimInStatement
         const [row] = yield* sql`
           with claim as (
             ${claim.cte}

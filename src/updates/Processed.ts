@@ -1,9 +1,9 @@
 // The processed-updates ledger that makes redelivery harmless. A handler's writes claim the update id inside their
-// own transaction (`transaction`), so writes and the record commit or roll back together; the hottest single-statement
-// write (a reaction) claims in the statement itself with the same semantics (see Reactions.toggle). Read-only updates
+// own transaction (`transaction`), so writes and the record commit or roll back together; a single-statement write
+// (a reaction) can claim in the statement itself with the same semantics (`claimInStatement`). Read-only updates
 // are recorded in batches by the dispatcher. Old ids are pruned on a schedule (Telegram keeps updates for 24 hours).
 import { Context, Data, Duration, Effect, Layer, Option, Ref, Schedule } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, type Statement } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import type { UpdateId } from "../domain/Ids.ts"
 
@@ -42,6 +42,17 @@ export class Processed extends Context.Service<
     readonly transaction: <A, E, R>(
       effect: Effect.Effect<A, E, R>
     ) => Effect.Effect<A, E | SqlError | AlreadyProcessed, R>
+    /**
+     * For a single write statement that claims the current update itself, without a transaction: `cte` is its first
+     * CTE (named e.g. `claim`), the insert into `processed_updates` when an update is being handled and nothing
+     * claimed it yet, otherwise a constant row; either way it has one row (`claimed`) exactly when the statement may
+     * write, so every write must depend on it. `commit` runs after the statement succeeded: it marks the update
+     * claimed, or fails `AlreadyProcessed` when the id was already recorded (a redelivery; nothing was written).
+     */
+    readonly claimInStatement: Effect.Effect<{
+      readonly cte: Statement.Fragment
+      readonly commit: (claimed: boolean) => Effect.Effect<void, AlreadyProcessed>
+    }>
     readonly prune: Effect.Effect<number, SqlError>
   }
 >()("confessions/updates/Processed") {
@@ -120,6 +131,25 @@ const make = (options: ProcessedOptions) =>
               )
             )
         }),
+      claimInStatement: Effect.gen(function* () {
+        const current = yield* CurrentUpdate
+        const pending = Option.isSome(current) && !(yield* Ref.get(current.value.claimed)) ? current.value : undefined
+        return {
+          cte:
+            pending === undefined
+              ? sql`select true as claimed`
+              : sql`
+                  insert into processed_updates (update_id) values (${pending.updateId})
+                  on conflict (update_id) do nothing
+                  returning true as claimed`,
+          commit: (claimed: boolean) =>
+            pending === undefined
+              ? Effect.void
+              : claimed
+                ? Ref.set(pending.claimed, true)
+                : Effect.fail(new AlreadyProcessed({ updateId: pending.updateId }))
+        }
+      }),
       prune
     })
   })
