@@ -36,13 +36,18 @@ import { Users } from "./services/Users.ts"
 import * as Database from "./sql/Database.ts"
 import { Dispatcher } from "./updates/Dispatcher.ts"
 import * as Polling from "./updates/Polling.ts"
-import { Inbox } from "./updates/Inbox.ts"
-import { Processed } from "./updates/Processed.ts"
+import { Inbox } from "./sql/Inbox.ts"
+import { Processed } from "./sql/Processed.ts"
 import { Router } from "./updates/Router.ts"
 import * as Webhook from "./updates/Webhook.ts"
+import * as ConfessionViews from "./views/ConfessionViews.ts"
+import * as Messages from "./views/Messages.ts"
 
 /** Everything handlers may use. The Publisher (and its recovery fiber) sits on top: it needs Confessions. */
-export const services = Publisher.layerConfig.pipe(
+/** What the publisher posts and tells the author, rendered by the views. */
+const publisherTexts = { channelPost: ConfessionViews.channelPost, authorApproved: Messages.authorApproved }
+
+export const services = Publisher.layerConfig(publisherTexts).pipe(
   Layer.provideMerge(
     Layer.mergeAll(
       ConversationStore.layerConfig,
@@ -56,7 +61,14 @@ export const services = Publisher.layerConfig.pipe(
     )
   ),
   Layer.provideMerge(StatsCache.layerConfig.pipe(Layer.provide(StatsQueries.layer))),
-  Layer.provideMerge(Telegram.layerConfig),
+  Layer.provideMerge(
+    Layer.unwrap(
+      Effect.gen(function* () {
+        const users = yield* Users
+        return Telegram.layerConfig({ onBlocked: users.markInactive })
+      })
+    )
+  ),
   Layer.provideMerge(Users.layer),
   Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" }))
 )

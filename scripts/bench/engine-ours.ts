@@ -15,9 +15,9 @@ import { Telegram } from "../../src/services/Telegram.ts"
 import { Users } from "../../src/services/Users.ts"
 import * as Database from "../../src/sql/Database.ts"
 import { Dispatcher } from "../../src/updates/Dispatcher.ts"
-import { Inbox } from "../../src/updates/Inbox.ts"
+import { Inbox } from "../../src/sql/Inbox.ts"
 import * as Polling from "../../src/updates/Polling.ts"
-import { Processed } from "../../src/updates/Processed.ts"
+import { Processed } from "../../src/sql/Processed.ts"
 import { Router } from "../../src/updates/Router.ts"
 
 const noop = Layer.effectDiscard(
@@ -41,7 +41,7 @@ const engine = metrics.pipe(
   Layer.provideMerge(noop),
   Layer.provideMerge(Router.layer),
   Layer.provideMerge(ConversationStore.layerConfig),
-  Layer.provideMerge(Telegram.layerConfig),
+  Layer.provideMerge(Telegram.layerConfig()),
   Layer.provideMerge(Users.layer),
   Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
   Layer.provideMerge(Database.layerConfig),

@@ -1,6 +1,7 @@
 // What a confession is allowed to become, and how its author is named under a channel post. Pure; the SQL in
 // services/Moderation.ts enforces the same transitions with conditional updates.
 import { Result, Schema } from "effect"
+import type { ConfessionId } from "./Ids.ts"
 import { type TextProblem, validateText } from "./Validation.ts"
 
 export const Status = Schema.Literals(["pending", "approved", "rejected", "deleted"])
@@ -29,6 +30,15 @@ export interface AuthorInfo {
 }
 
 export const anonymousLine = "Anonymous"
+
+/** An approved confession with what its channel post needs: the author's names (shown only when not anonymous). */
+export interface Published {
+  readonly id: ConfessionId
+  readonly text: string
+  readonly anonymous: boolean
+  readonly authorFirstName: string
+  readonly authorUsername: string | null
+}
 
 /**
  * "Anonymous" for an anonymous confession, otherwise "First @username", or just the first name when there is no

@@ -44,3 +44,10 @@ export interface Page<A> {
   /** Items in the whole list. */
   readonly total: number
 }
+
+/** What a caller asks for: anything a callback may carry (negative, zero, fractional or huge numbers are clamped). */
+export interface PageRequest {
+  readonly page: number
+  /** The list's default when absent; clamped to `1..MaxPageSize`. */
+  readonly pageSize?: number | undefined
+}

@@ -1,12 +1,17 @@
 // The two derived numbers of a user's profile, from the raw counts one statistics query returns. Pure: no clock,
 // no I/O, so the rules PRODUCT.md states are checked here and nowhere else.
 
-/** Raw counts for one user; `ProfileStats` from the stats cache fits this shape. */
+/** Raw counts for one user, as one statistics query returns them. */
 export interface ProfileCounts {
   readonly approvedConfessions: number
   readonly commentsWritten: number
   readonly likesReceived: number
   readonly dislikesReceived: number
+}
+
+/** What the profile shows: the counts and the user's anonymity default. */
+export interface ProfileStats extends ProfileCounts {
+  readonly anonymousDefault: boolean
 }
 
 /** Shown instead of a percentage while nobody has reacted to the user's comments. */

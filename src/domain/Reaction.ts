@@ -27,3 +27,23 @@ export const toggle = (current: Current, pressed: Kind): Transition => {
 
 const delta = (before: Current, after: Current, kind: Kind): number =>
   (after === kind ? 1 : 0) - (before === kind ? 1 : 0)
+
+// ---- outcomes, as the reactions service returns them and the views show them -----------------------------------
+
+export interface Toggled {
+  readonly likes: number
+  readonly dislikes: number
+  /** The presser's reaction after the press. */
+  readonly mine: Current
+}
+
+export interface Reported {
+  /** Reports on the comment after this one. */
+  readonly reports: number
+  /** False when this user had already reported the comment: nothing changed. */
+  readonly counted: boolean
+  /** True for exactly one report per comment: the one that reached REPORT_THRESHOLD. Notify the admins then. */
+  readonly alert: boolean
+}
+
+export type Decision = "hidden" | "kept"

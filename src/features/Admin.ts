@@ -3,6 +3,7 @@
 // Every route here is admin-only; the router answers "admins only" to everyone else.
 import { Clock, Effect, Layer, Option } from "effect"
 import { AppConfig } from "../AppConfig.ts"
+import * as Channel from "../domain/Channel.ts"
 import { CommentId, ConfessionId, type UserId } from "../domain/Ids.ts"
 import { AdminNotifications } from "../services/AdminNotifications.ts"
 import { Confessions } from "../services/Confessions.ts"
@@ -66,7 +67,7 @@ export const layer = Layer.effectDiscard(
       Effect.gen(function* () {
         if (Option.isNone(post)) return "none" as const
         if (Option.isNone(config.channelId)) return "noChannel" as const
-        return yield* telegram.deleteMessage(ConfessionViews.channelChatId(config.channelId.value), post.value).pipe(
+        return yield* telegram.deleteMessage(Channel.chatId(config.channelId.value), post.value).pipe(
           Effect.as("removed" as const),
           Effect.catchCause((cause) => Effect.as(Effect.logWarning("could not delete a channel post", cause), "failed" as const))
         )

@@ -4,8 +4,8 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { UserId } from "../domain/Ids.ts"
-import { Int8 } from "../sql/Columns.ts"
-import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
+import { decodeRows, Int8 } from "../sql/Rows.ts"
+import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 
 export const NotificationKind = Schema.Literals(["confession", "report", "feedback"])
 export type NotificationKind = typeof NotificationKind.Type
@@ -41,7 +41,6 @@ export class AdminNotifications extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const processed = yield* Processed
-      const decodeCopies = Schema.decodeUnknownEffect(Schema.Array(NotificationCopy))
 
       return AdminNotifications.of({
         record: Effect.fn("AdminNotifications.record")(function* (record) {
@@ -58,8 +57,7 @@ export class AdminNotifications extends Context.Service<
             select admin_id, chat_id, message_id from admin_notifications
             where kind = ${kind} and subject_id = ${subjectId}
             order by admin_id`
-          // A row that does not match its schema means the code and the schema disagree: a defect.
-          return yield* Effect.orDie(decodeCopies(rows))
+          return yield* decodeRows(NotificationCopy, rows)
         })
       })
     })

@@ -6,50 +6,16 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import * as Comment from "../domain/Comment.ts"
-import * as Paging from "../domain/Paging.ts"
+import type { CommentRecord, CommentsPage, RepliesPage } from "../domain/Comment.ts"
+import type * as Paging from "../domain/Paging.ts"
 import { CommentId, ConfessionId, UserId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
-import { Int8 } from "../sql/Columns.ts"
-import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
+import { decodeRow, decodeRows, Int8 } from "../sql/Rows.ts"
+import * as SqlPaging from "../sql/Paging.ts"
+import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
-
-/** A comment as views show it: never who wrote it, only whether it was the confession's own author. */
-export interface CommentRecord {
-  readonly id: CommentId
-  readonly confessionId: ConfessionId
-  /** The top-level comment this one replies to; `null` for a top-level comment. */
-  readonly parentId: CommentId | null
-  readonly text: string
-  /** Hidden by an admin after reports; hidden comments never appear in `page`, `replies` or `listByAuthor`. */
-  readonly hidden: boolean
-  readonly likes: number
-  readonly dislikes: number
-  readonly reports: number
-  /** Visible replies (top-level comments only; always 0 for a reply). */
-  readonly replies: number
-  /** Written by the author of the confession it belongs to. */
-  readonly authorTag: boolean
-  readonly createdAt: Date
-}
-
-export interface PageRequest {
-  /** Anything a callback may carry: negative, zero, fractional or huge numbers are clamped, never an error. */
-  readonly page: number
-  /** Defaults to COMMENTS_PAGE_SIZE; clamped to `1..Paging.MaxPageSize`. */
-  readonly pageSize?: number | undefined
-}
-
-/** The comments view: the confession and one page of its visible top-level comments, newest first. */
-export interface CommentsPage extends Paging.Page<CommentRecord> {
-  readonly confession: { readonly id: ConfessionId; readonly text: string }
-}
-
-/** The replies view: the comment replied to and one page of its visible replies, oldest first (reading order). */
-export interface RepliesPage extends Paging.Page<CommentRecord> {
-  readonly parent: CommentRecord
-}
 
 export interface Added {
   readonly comment: CommentRecord
@@ -97,14 +63,14 @@ export class Comments extends Context.Service<
       readonly parentId?: CommentId | undefined
     }) => Effect.Effect<Added, SqlError | CommentsError | AlreadyProcessed>
     readonly page: (
-      request: PageRequest & { readonly confessionId: ConfessionId }
+      request: Paging.PageRequest & { readonly confessionId: ConfessionId }
     ) => Effect.Effect<CommentsPage, SqlError | CommentsError>
     readonly replies: (
-      request: PageRequest & { readonly commentId: CommentId }
+      request: Paging.PageRequest & { readonly commentId: CommentId }
     ) => Effect.Effect<RepliesPage, SqlError | CommentsError>
     /** "My comments": the user's visible comments and replies, newest first, each with its confession id. */
     readonly listByAuthor: (
-      request: PageRequest & { readonly author: UserId }
+      request: Paging.PageRequest & { readonly author: UserId }
     ) => Effect.Effect<Paging.Page<CommentRecord>, SqlError>
     /** Any comment, hidden ones included (`hidden` says so), e.g. for the admins' report alert. */
     readonly get: (id: CommentId) => Effect.Effect<Option.Option<CommentRecord>, SqlError>
@@ -131,7 +97,7 @@ const make = (options: CommentsOptions) =>
     const processed = yield* Processed
     const stats = yield* StatsCache
     const fail = (reason: CommentsError["reason"]) => Effect.fail(new CommentsError({ reason }))
-    const sizeOf = (request: PageRequest) => Paging.normalizePageSize(request.pageSize ?? options.pageSize)
+    const windowOf = (request: Paging.PageRequest) => SqlPaging.windowOf(request, options.pageSize)
 
     return Comments.of({
       add: Effect.fn("Comments.add")(function* ({ confessionId, author, text, parentId }) {
@@ -183,54 +149,41 @@ const make = (options: CommentsOptions) =>
       }),
 
       page: Effect.fn("Comments.page")(function* (request) {
-        const size = sizeOf(request)
-        const requested = Paging.normalizePage(request.page)
-        // One statement for the whole view: the confession, the count, and the clamped page of comments. The page is
-        // clamped in SQL by the rule of `Paging.clampPage`, so a forged page number never costs a second round trip.
+        const window = windowOf(request)
+        // One statement for the whole view: the confession, the count, and the clamped page of comments.
         const rows = yield* sql`
           with confession as (
             select id, author_id, text from confessions where id = ${request.confessionId} and status = 'approved'
-          ), total as (
-            select count(*)::int as n from comments
-            where confession_id = ${request.confessionId} and parent_id is null and not hidden
-          ), shown as (
-            select least(${requested}::int, greatest(ceil(n / ${size}::numeric)::int, 1)) as page from total
-          )
+          ), ${SqlPaging.totalAndShown(
+            sql,
+            window,
+            sql`comments where confession_id = ${request.confessionId} and parent_id is null and not hidden`
+          )}
           select confession.text as confession_text, confession.author_id as confession_author_id, total.n as total, c.*
           from confession cross join total cross join shown
           left join lateral (
             select * from comments
             where confession_id = confession.id and parent_id is null and not hidden
-            order by id desc
-            limit ${size}::int offset (shown.page - 1) * ${size}::int
+            order by id desc ${SqlPaging.shownSlice(sql, window)}
           ) as c on true
           order by c.id desc`
         if (rows.length === 0) return yield* fail(new ConfessionNotFound({ id: request.confessionId }))
         const head = yield* decodeRow(PageHead, rows[0])
-        const window = Paging.clampPage(requested, head.total, size)
         return {
           confession: { id: request.confessionId, text: head.confessionText },
-          items: yield* commentsOf(rows),
-          page: window.page,
-          totalPages: window.totalPages,
-          total: head.total
+          ...SqlPaging.pageOf(window, head.total, yield* commentsOf(rows))
         }
       }),
 
       replies: Effect.fn("Comments.replies")(function* (request) {
-        const size = sizeOf(request)
-        const requested = Paging.normalizePage(request.page)
+        const window = windowOf(request)
         // One statement: the parent (position 0), then one page of its visible replies (position 1).
         const rows = yield* sql`
           with parent as (
             select m.*, f.author_id as confession_author_id
             from comments m join confessions f on f.id = m.confession_id
             where m.id = ${request.commentId} and m.parent_id is null and not m.hidden and f.status = 'approved'
-          ), total as (
-            select count(*)::int as n from comments where parent_id = ${request.commentId} and not hidden
-          ), shown as (
-            select least(${requested}::int, greatest(ceil(n / ${size}::numeric)::int, 1)) as page from total
-          )
+          ), ${SqlPaging.totalAndShown(sql, window, sql`comments where parent_id = ${request.commentId} and not hidden`)}
           select 0 as position, parent.*, total.n as total from parent cross join total
           union all
           select 1 as position, r.*, parent.confession_author_id, total.n as total
@@ -238,48 +191,33 @@ const make = (options: CommentsOptions) =>
           cross join lateral (
             select * from comments
             where parent_id = parent.id and not hidden
-            order by id
-            limit ${size}::int offset (shown.page - 1) * ${size}::int
+            order by id ${SqlPaging.shownSlice(sql, window)}
           ) as r
           order by position, id`
         if (rows.length === 0) return yield* fail(new CommentNotFound({ id: request.commentId }))
         const [head, ...replies] = rows
         const { total } = yield* decodeRow(ListHead, head)
         const parent = toRecord(yield* decodeRow(CommentRow, head))
-        const window = Paging.clampPage(requested, total, size)
         return {
           // The stored counter also counts replies hidden later; the view shows what it can page through.
           parent: { ...parent, replies: total },
-          items: yield* commentsOf(replies),
-          page: window.page,
-          totalPages: window.totalPages,
-          total
+          ...SqlPaging.pageOf(window, total, yield* commentsOf(replies))
         }
       }),
 
       listByAuthor: Effect.fn("Comments.listByAuthor")(function* (request) {
-        const size = sizeOf(request)
-        const requested = Paging.normalizePage(request.page)
+        const window = windowOf(request)
         // Visible comments only: the same set the profile counts as "comments written".
-        const rows = yield* sql`
-          with total as (
-            select count(*)::int as n from comments where author_id = ${request.author} and not hidden
-          ), shown as (
-            select least(${requested}::int, greatest(ceil(n / ${size}::numeric)::int, 1)) as page from total
-          )
-          select m.*, f.author_id as confession_author_id, total.n as total
-          from total cross join shown
-          cross join lateral (
-            select * from comments
-            where author_id = ${request.author} and not hidden
-            order by id desc
-            limit ${size}::int offset (shown.page - 1) * ${size}::int
-          ) as m
-          join confessions f on f.id = m.confession_id
-          order by m.id desc`
+        const rows = yield* SqlPaging.list(sql, window, {
+          from: sql`(
+            select m.*, f.author_id as confession_author_id
+            from comments m join confessions f on f.id = m.confession_id
+            where m.author_id = ${request.author} and not m.hidden
+          ) as mine`,
+          orderBy: sql`id desc`
+        })
         const total = rows.length === 0 ? 0 : (yield* decodeRow(ListHead, rows[0])).total
-        const window = Paging.clampPage(requested, total, size)
-        return { items: yield* commentsOf(rows), page: window.page, totalPages: window.totalPages, total }
+        return SqlPaging.pageOf(window, total, yield* commentsOf(rows))
       }),
 
       get: Effect.fn("Comments.get")(function* (id) {
@@ -325,13 +263,6 @@ const PageHead = Schema.Struct({ confessionText: Schema.String, total: Schema.Nu
 
 /** The count every row of a list repeats. */
 const ListHead = Schema.Struct({ total: Schema.Number })
-
-/** Checks one row against `schema`. A row that does not match means schema and code disagree: a bug, so a defect. */
-const decodeRow = <A>(schema: Schema.Decoder<A>, row: unknown): Effect.Effect<A> =>
-  Effect.orDie(Schema.decodeUnknownEffect(schema)(row))
-
-const decodeRows = <A>(schema: Schema.Decoder<A>, rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>> =>
-  Effect.forEach(rows, (row) => decodeRow(schema, row))
 
 /** The comment rows of a result: a view without comments still has one row, with null comment columns. */
 const commentsOf = (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<CommentRecord>> =>

@@ -3,16 +3,17 @@
 // Deciding (approve / reject / delete) lives in Moderation.ts; the publication protocol (claim, post, remember, or
 // release) is driven by Publisher.ts, which relies on the claim statements here being atomic.
 import { Context, Data, Duration, Effect, Layer, Option, Result, Schema } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, type Statement } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import { Status } from "../domain/Confession.ts"
 import { ConfessionId, UserId } from "../domain/Ids.ts"
-import * as Paging from "../domain/Paging.ts"
+import type * as Paging from "../domain/Paging.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
-import { Int8, NullableInt8 } from "../sql/Columns.ts"
-import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
+import * as SqlPaging from "../sql/Paging.ts"
+import { decodeQuery, decodeRow, decodeRows, Int8, NullableInt8 } from "../sql/Rows.ts"
+import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
 
@@ -59,12 +60,6 @@ export interface UnpublishedRequest {
   readonly limit: number
 }
 
-export interface PageRequest {
-  /** Anything a callback may carry: negative, zero, fractional or huge numbers are clamped, never an error. */
-  readonly page: number
-  readonly pageSize: number
-}
-
 export interface ConfessionsOptions {
   /** CONFESSION_MAX_LENGTH, in characters as `Validation.characterCount` counts them. */
   readonly confessionMaxLength: number
@@ -97,9 +92,9 @@ export class Confessions extends Context.Service<
     }) => Effect.Effect<Confession, SqlError | ConfessionsError | AlreadyProcessed>
     readonly get: (id: ConfessionId) => Effect.Effect<Option.Option<Confession>, SqlError>
     /** The moderation queue, oldest first. */
-    readonly listPending: (request: PageRequest) => Effect.Effect<Paging.Page<Confession>, SqlError>
+    readonly listPending: (request: Paging.PageRequest) => Effect.Effect<Paging.Page<Confession>, SqlError>
     /** "My confessions", newest first; deleted ones are left out. */
-    readonly listByAuthor: (request: PageRequest & { readonly author: UserId }) => Effect.Effect<Paging.Page<Confession>, SqlError>
+    readonly listByAuthor: (request: Paging.PageRequest & { readonly author: UserId }) => Effect.Effect<Paging.Page<Confession>, SqlError>
     /**
      * Remembers the channel post of an approved confession. Fails `NotApproved` when it was deleted in the meantime,
      * so the caller deletes the post it just made instead of leaving an orphan in the channel. With `claim`, the post
@@ -151,27 +146,21 @@ const make = (options: ConfessionsOptions) =>
     const stats = yield* StatsCache
     const processed = yield* Processed
 
-    const decodeAll = Schema.decodeUnknownEffect(Schema.Array(Confession))
-    const decodeUnpublished = Schema.decodeUnknownEffect(Schema.Array(Unpublished))
     /** `channel_message_id` holds a publication claim (minus its epoch second) older than `abandonedAfter`. */
     const abandonedClaim = (abandonedAfter: Duration.Input) => sql`(
       channel_message_id < 0
       and channel_message_id > -floor(extract(epoch from now() - make_interval(secs => ${seconds(abandonedAfter)}))))`
-    // A row that does not match the schema means the schema and the code disagree: a bug, not a user's problem.
-    const rows = <E, R>(query: Effect.Effect<ReadonlyArray<unknown>, E, R>) =>
-      Effect.flatMap(query, (result) => Effect.orDie(decodeAll(result)))
+    const rows = decodeQuery(Confession)
 
     const paged = Effect.fnUntraced(function* (
-      request: PageRequest,
-      count: Effect.Effect<ReadonlyArray<{ readonly n: unknown }>, SqlError>,
-      select: (limit: number, offset: number) => Effect.Effect<ReadonlyArray<unknown>, SqlError>
+      request: Paging.PageRequest,
+      from: Statement.Fragment,
+      orderBy: Statement.Fragment
     ) {
-      const pageSize = Paging.normalizePageSize(request.pageSize)
-      const [first] = yield* count
-      const total = Number(first?.n ?? 0)
-      const window = Paging.clampPage(request.page, total, pageSize)
-      const items = yield* rows(select(pageSize, window.offset))
-      return { items, page: window.page, totalPages: window.totalPages, total } satisfies Paging.Page<Confession>
+      const window = SqlPaging.windowOf(request, defaultPageSize)
+      const listed = yield* SqlPaging.list(sql, window, { from, orderBy })
+      const total = listed.length === 0 ? 0 : (yield* decodeRow(TotalRow, listed[0])).total
+      return SqlPaging.pageOf(window, total, yield* decodeRows(Confession, listed))
     })
 
     return Confessions.of({
@@ -198,22 +187,14 @@ const make = (options: ConfessionsOptions) =>
       }),
 
       listPending: Effect.fn("Confessions.listPending")(function* (request) {
-        return yield* paged(
-          request,
-          sql<{ n: unknown }>`select count(*) as n from confessions where status = 'pending'`,
-          (limit, offset) => sql`
-            select * from confessions where status = 'pending' order by id limit ${limit} offset ${offset}`
-        )
+        return yield* paged(request, sql`confessions where status = 'pending'`, sql`id`)
       }),
 
       listByAuthor: Effect.fn("Confessions.listByAuthor")(function* (request) {
         return yield* paged(
           request,
-          sql<{ n: unknown }>`
-            select count(*) as n from confessions where author_id = ${request.author} and status <> 'deleted'`,
-          (limit, offset) => sql`
-            select * from confessions where author_id = ${request.author} and status <> 'deleted'
-            order by id desc limit ${limit} offset ${offset}`
+          sql`confessions where author_id = ${request.author} and status <> 'deleted'`,
+          sql`id desc`
         )
       }),
 
@@ -245,7 +226,7 @@ const make = (options: ConfessionsOptions) =>
             and (channel_message_id is null or ${abandonedClaim(request.abandonedAfter)})
           order by confessions.decided_at, confessions.id
           limit ${Math.max(1, Math.floor(request.limit))}`
-        return yield* Effect.orDie(decodeUnpublished(rows))
+        return yield* decodeRows(Unpublished, rows)
       }),
 
       claimPublication: Effect.fn("Confessions.claimPublication")(function* (id, abandonedAfter) {
@@ -263,5 +244,10 @@ const make = (options: ConfessionsOptions) =>
       })
     })
   })
+
+/** Lists of confessions show a handful at a time unless the caller asks for another size. */
+const defaultPageSize = 5
+
+const TotalRow = Schema.Struct({ total: Schema.Number })
 
 const seconds = (duration: Duration.Input): number => Duration.toSeconds(Duration.fromInputUnsafe(duration))

@@ -5,14 +5,17 @@ import { Context, Data, Effect, Layer, Option, Result, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
-import * as Paging from "../domain/Paging.ts"
+import type { FeedbackItem } from "../domain/Feedback.ts"
+import type * as Paging from "../domain/Paging.ts"
 import { FeedbackId, UserId } from "../domain/Ids.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
-import { Int8, NullableInt8 } from "../sql/Columns.ts"
-import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
+import * as SqlPaging from "../sql/Paging.ts"
+import { decodeRow, decodeRows, Int8, NullableInt8 } from "../sql/Rows.ts"
+import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 import type { User } from "./Users.ts"
 
-export class FeedbackItem extends Schema.Class<FeedbackItem>("FeedbackItem")({
+/** A feedback row; its Type is the domain's `FeedbackItem`. */
+export class FeedbackRow extends Schema.Class<FeedbackRow>("FeedbackRow")({
   id: Int8.pipe(Schema.decodeTo(FeedbackId)),
   /** Who wrote it, so an admin's answer can reach them; feedback is not anonymous content. */
   authorId: Int8.pipe(Schema.decodeTo(UserId)),
@@ -22,13 +25,6 @@ export class FeedbackItem extends Schema.Class<FeedbackItem>("FeedbackItem")({
   resolvedAt: Schema.NullOr(Schema.Date),
   createdAt: Schema.Date
 }) {}
-
-export interface PageRequest {
-  /** Anything a callback may carry: negative, zero, fractional or huge numbers are clamped, never an error. */
-  readonly page: number
-  /** Defaults to the configured page size; clamped to `1..Paging.MaxPageSize`. */
-  readonly pageSize?: number | undefined
-}
 
 export interface FeedbackOptions {
   /** The longest feedback text, in characters (COMMENT_MAX_LENGTH). */
@@ -62,7 +58,7 @@ export class Feedback extends Context.Service<
       readonly text: string
     }) => Effect.Effect<FeedbackItem, SqlError | FeedbackError | AlreadyProcessed>
     /** Open items, oldest first, so the longest waiting is answered first. */
-    readonly listOpen: (request: PageRequest) => Effect.Effect<Paging.Page<FeedbackItem>, SqlError>
+    readonly listOpen: (request: Paging.PageRequest) => Effect.Effect<Paging.Page<FeedbackItem>, SqlError>
     /** Marks an open item resolved, exactly once whoever presses first. */
     readonly resolve: (
       id: FeedbackId,
@@ -96,31 +92,14 @@ const make = (options: FeedbackOptions) =>
         if (Result.isFailure(valid)) return yield* fail(new Invalid({ problem: valid.failure }))
         const rows = yield* processed.transaction(sql`
           insert into feedback (author_id, text) values (${author.id}, ${valid.success}::text) returning *`)
-        return yield* decodeRow(FeedbackItem, rows[0])
+        return yield* decodeRow(FeedbackRow, rows[0])
       }),
 
       listOpen: Effect.fn("Feedback.listOpen")(function* (request) {
-        const size = Paging.normalizePageSize(request.pageSize ?? options.pageSize)
-        const requested = Paging.normalizePage(request.page)
-        // One statement: the count, the page clamped by the rule of `Paging.clampPage`, and its rows.
-        const rows = yield* sql`
-          with total as (
-            select count(*)::int as n from feedback where status = 'open'
-          ), shown as (
-            select least(${requested}::int, greatest(ceil(n / ${size}::numeric)::int, 1)) as page from total
-          )
-          select f.*, total.n as total
-          from total cross join shown
-          cross join lateral (
-            select * from feedback where status = 'open'
-            order by id
-            limit ${size}::int offset (shown.page - 1) * ${size}::int
-          ) as f
-          order by f.id`
+        const window = SqlPaging.windowOf(request, options.pageSize)
+        const rows = yield* SqlPaging.list(sql, window, { from: sql`feedback where status = 'open'`, orderBy: sql`id` })
         const total = rows.length === 0 ? 0 : (yield* decodeRow(TotalRow, rows[0])).total
-        const items = yield* Effect.forEach(rows, (row) => decodeRow(FeedbackItem, row))
-        const window = Paging.clampPage(requested, total, size)
-        return { items, page: window.page, totalPages: window.totalPages, total }
+        return SqlPaging.pageOf(window, total, yield* decodeRows(FeedbackRow, rows))
       }),
 
       resolve: Effect.fn("Feedback.resolve")(function* (id, admin) {
@@ -129,22 +108,18 @@ const make = (options: FeedbackOptions) =>
           update feedback set status = 'resolved', resolved_by = ${admin}, resolved_at = now()
           where id = ${id} and status = 'open'
           returning *`)
-        if (rows.length > 0) return yield* decodeRow(FeedbackItem, rows[0])
+        if (rows.length > 0) return yield* decodeRow(FeedbackRow, rows[0])
         const [row] = yield* sql`select * from feedback where id = ${id}`
         if (row === undefined) return yield* fail(new NotFound({ id }))
-        const existing = yield* decodeRow(FeedbackItem, row)
+        const existing = yield* decodeRow(FeedbackRow, row)
         return yield* fail(new AlreadyResolved({ id, resolvedBy: existing.resolvedBy }))
       }),
 
       get: Effect.fn("Feedback.get")(function* (id) {
         const [row] = yield* sql`select * from feedback where id = ${id}`
-        return row === undefined ? Option.none() : Option.some(yield* decodeRow(FeedbackItem, row))
+        return row === undefined ? Option.none() : Option.some(yield* decodeRow(FeedbackRow, row))
       })
     })
   })
 
 const TotalRow = Schema.Struct({ total: Schema.Number })
-
-/** Checks one row against `schema`. A row that does not match means schema and code disagree: a bug, so a defect. */
-const decodeRow = <A>(schema: Schema.Decoder<A>, row: unknown): Effect.Effect<A> =>
-  Effect.orDie(Schema.decodeUnknownEffect(schema)(row))

@@ -7,8 +7,8 @@ import type { SqlError } from "effect/sql/SqlError"
 import { Status, validateRejectReason } from "../domain/Confession.ts"
 import { type CommentId, type ConfessionId, UserId } from "../domain/Ids.ts"
 import type { TextProblem } from "../domain/Validation.ts"
-import { Int8, NullableInt8 } from "../sql/Columns.ts"
-import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
+import { decodeQuery, decodeRow, decodeRows, Int8, NullableInt8 } from "../sql/Rows.ts"
+import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 import { Confession } from "./Confessions.ts"
 import { StatsCache } from "./StatsCache.ts"
 import { Users } from "./Users.ts"
@@ -97,21 +97,14 @@ export class Moderation extends Context.Service<
       const processed = yield* Processed
       const users = yield* Users
 
-      const decodeModerated = Schema.decodeUnknownEffect(Schema.Array(ModeratedConfession))
-      const decodeState = Schema.decodeUnknownEffect(Schema.Array(ConfessionState))
-      const decodeDeleted = Schema.decodeUnknownEffect(Schema.Array(DeletedConfession))
-      const decodeChangedUser = Schema.decodeUnknownEffect(Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))))
-      // A row that does not match its schema means the code and the schema disagree: a defect, not a user's problem.
-      const moderated = (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
-        Effect.flatMap(query, (rows) => Effect.orDie(decodeModerated(rows)))
-      const deletedRows = (query: Effect.Effect<ReadonlyArray<unknown>, SqlError>) =>
-        Effect.flatMap(query, (rows) => Effect.orDie(decodeDeleted(rows)))
+      const moderated = decodeQuery(ModeratedConfession)
+      const deletedRows = decodeQuery(DeletedConfession)
 
       /** The confession as it is now, read after a conditional update matched nothing. */
       const currentState = (id: ConfessionId) =>
         Effect.flatMap(
           sql`select status, decided_by from confessions where id = ${id}`,
-          (rows) => Effect.map(Effect.orDie(decodeState(rows)), (states) => Option.fromNullishOr(states[0]))
+          (rows) => Effect.map(decodeRows(ConfessionState, rows), (states) => Option.fromNullishOr(states[0]))
         )
 
       const fail = (reason: ModerationError["reason"]) => Effect.fail(new ModerationError({ reason }))
@@ -175,7 +168,7 @@ export class Moderation extends Context.Service<
           )
           select exists (select 1 from target) as found, (select id from changed) as changed_user`)
         if (row === undefined || !row.found) return yield* fail(new NotFound())
-        const changedUser = yield* Effect.orDie(decodeChangedUser(row.changedUser))
+        const changedUser = yield* decodeRow(ChangedUser, row.changedUser)
         if (changedUser === null) return false
         // Users remembers recent rows; the author's must show the new flag on their next update. The id stays here.
         yield* users.forget(changedUser)
@@ -260,3 +253,5 @@ const DeletedConfession = Schema.Struct({
   authorId: Int8.pipe(Schema.decodeTo(UserId)),
   channelMessageId: NullableInt8
 })
+
+const ChangedUser = Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId)))

@@ -16,12 +16,13 @@
 // left to the recovery, so that case posts twice only when Telegram also refuses the deletion.
 import { Context, Duration, Effect, Exit, Layer, Option, Result, Schedule } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
+import type { InlineKeyboardMarkup } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
+import * as Channel from "../domain/Channel.ts"
+import type { Published } from "../domain/Confession.ts"
 import * as DeepLink from "../domain/DeepLink.ts"
 import type { ConfessionId } from "../domain/Ids.ts"
-import { CurrentUpdate } from "../updates/Processed.ts"
-import * as ConfessionViews from "../views/ConfessionViews.ts"
-import * as Messages from "../views/Messages.ts"
+import { CurrentUpdate } from "../sql/Processed.ts"
 import { BotIdentity, type BotIdentityError } from "./BotIdentity.ts"
 import { Confessions, type PublicationClaim } from "./Confessions.ts"
 import { Telegram } from "./Telegram.ts"
@@ -37,9 +38,19 @@ export interface Publication {
   readonly url: string | undefined
 }
 
+/** How posts and notices look; the views render them (services never import views). */
+export interface PublisherTexts {
+  readonly channelPost: (
+    confession: Published,
+    commentsUrl: string
+  ) => { readonly text: string; readonly keyboard?: InlineKeyboardMarkup | undefined }
+  readonly authorApproved: (id: ConfessionId, postUrl: string | undefined) => string
+}
+
 export interface PublisherOptions {
   /** CHANNEL_ID. Unset: nothing is posted and no recovery runs. */
   readonly channelId: Option.Option<string>
+  readonly texts: PublisherTexts
   /** Time between recovery rounds; the first runs at start-up. */
   readonly recoveryInterval?: Duration.Input
   /** Approvals younger than this are left to the admin who approved them. */
@@ -64,7 +75,7 @@ export class Publisher extends Context.Service<
   Publisher,
   {
     /** Posts an approved confession to the channel unless someone else does; never fails, a failure is logged. */
-    readonly publish: (confession: ConfessionViews.Published) => Effect.Effect<Publication>
+    readonly publish: (confession: Published) => Effect.Effect<Publication>
     /** One recovery round now (the layer runs them on its schedule); returns how many confessions it posted. */
     readonly recover: Effect.Effect<number, SqlError>
   }
@@ -73,12 +84,15 @@ export class Publisher extends Context.Service<
   static readonly layer = (options: PublisherOptions): Layer.Layer<Publisher, BotIdentityError, Telegram | Confessions> =>
     Layer.effect(Publisher, make(options)).pipe(Layer.provide(BotIdentity.layer))
 
-  static readonly layerConfig: Layer.Layer<Publisher, BotIdentityError, AppConfig | Telegram | Confessions> = Layer.unwrap(
-    Effect.gen(function* () {
-      const config = yield* AppConfig
-      return Publisher.layer({ channelId: config.channelId })
-    })
-  )
+  static readonly layerConfig = (
+    texts: PublisherTexts
+  ): Layer.Layer<Publisher, BotIdentityError, AppConfig | Telegram | Confessions> =>
+    Layer.unwrap(
+      Effect.gen(function* () {
+        const config = yield* AppConfig
+        return Publisher.layer({ channelId: config.channelId, texts })
+      })
+    )
 }
 
 const make = (options: PublisherOptions) =>
@@ -102,7 +116,7 @@ const make = (options: PublisherOptions) =>
         if (Option.isNone(current) || current.value.status !== "approved") return outcome("deletedMeanwhile")
         const messageId = current.value.channelMessageId
         return messageId !== null && messageId > 0
-          ? outcome("elsewhere", ConfessionViews.postUrl(channelId, messageId))
+          ? outcome("elsewhere", Channel.postUrl(channelId, messageId))
           : outcome("elsewhere")
       }).pipe(
         Effect.catch((error) =>
@@ -119,10 +133,10 @@ const make = (options: PublisherOptions) =>
         })
       )
 
-    const publishTo = (channelId: string, confession: ConfessionViews.Published) =>
+    const publishTo = (channelId: string, confession: Published) =>
       Effect.gen(function* () {
         const id = confession.id
-        const chat = ConfessionViews.channelChatId(channelId)
+        const chat = Channel.chatId(channelId)
         const claimed = yield* Effect.result(confessions.claimPublication(id, abandonedAfter))
         if (Result.isFailure(claimed)) {
           yield* Effect.logError(`could not claim confession #${id} for the channel; the recovery tries again`, claimed.failure)
@@ -132,7 +146,7 @@ const make = (options: PublisherOptions) =>
         const claim = claimed.success.value
         const giveBack = confessions.releasePublication(id, claim).pipe(Effect.ignore({ log: "Warn" }))
 
-        const view = ConfessionViews.channelPost(confession, bot.startUrl(DeepLink.OpenComments(id)))
+        const view = options.texts.channelPost(confession, bot.startUrl(DeepLink.OpenComments(id)))
         // The only interruptible part (a shutdown, the timeout): interrupted here, nothing needs undoing but the claim.
         const sent = yield* Effect.exit(
           Effect.interruptible(
@@ -148,7 +162,7 @@ const make = (options: PublisherOptions) =>
         const deletePost = telegram.deleteMessage(chat, messageId)
 
         const stored = yield* Effect.result(remember(id, messageId, claim))
-        if (Result.isSuccess(stored)) return outcome("posted", ConfessionViews.postUrl(channelId, messageId))
+        if (Result.isSuccess(stored)) return outcome("posted", Channel.postUrl(channelId, messageId))
         const error = stored.failure
         if (error._tag === "ConfessionsError") {
           // Deleted while we posted, or our claim was taken over (and that publisher posts): ours must go.
@@ -163,7 +177,7 @@ const make = (options: PublisherOptions) =>
             `the channel post of confession #${id} could not be withdrawn either; it may be posted twice`,
             withdrawn.failure
           )
-          return outcome("posted", ConfessionViews.postUrl(channelId, messageId))
+          return outcome("posted", Channel.postUrl(channelId, messageId))
         }
         yield* giveBack
         return outcome("failed")
@@ -174,7 +188,7 @@ const make = (options: PublisherOptions) =>
         Effect.provideService(CurrentUpdate, Option.none())
       )
 
-    const publish = Effect.fn("Publisher.publish")(function* (confession: ConfessionViews.Published) {
+    const publish = Effect.fn("Publisher.publish")(function* (confession: Published) {
       if (Option.isNone(options.channelId)) return outcome("noChannel")
       return yield* publishTo(options.channelId.value, confession)
     })
@@ -189,7 +203,7 @@ const make = (options: PublisherOptions) =>
           Effect.tap((result) =>
             result.posted === "posted"
               ? telegram
-                  .sendMessage(confession.authorId, Messages.authorApproved(confession.id, result.url))
+                  .sendMessage(confession.authorId, options.texts.authorApproved(confession.id, result.url))
                   .pipe(Effect.catchCause((cause) => Effect.logWarning(`could not tell the author of #${confession.id}`, cause)))
               : Effect.void
           )

@@ -10,28 +10,11 @@ import { AppConfig } from "../AppConfig.ts"
 import { CommentId, UserId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import * as Reaction from "../domain/Reaction.ts"
-import { Int8 } from "../sql/Columns.ts"
-import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
+import type { Decision, Reported, Toggled } from "../domain/Reaction.ts"
+import { decodeRow, Int8 } from "../sql/Rows.ts"
+import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
-
-export interface Toggled {
-  readonly likes: number
-  readonly dislikes: number
-  /** The presser's reaction after the press. */
-  readonly mine: Reaction.Current
-}
-
-export interface Reported {
-  /** Reports on the comment after this one. */
-  readonly reports: number
-  /** False when this user had already reported the comment: nothing changed. */
-  readonly counted: boolean
-  /** True for exactly one report per comment: the one that reached REPORT_THRESHOLD. Notify the admins then. */
-  readonly alert: boolean
-}
-
-export type Decision = "hidden" | "kept"
 
 export interface ReactionsOptions {
   /** REPORT_THRESHOLD: the report count that alerts the admins. */
@@ -299,7 +282,3 @@ const DecideOutcome = Schema.Struct({
 const DecisionRow = Schema.Struct({ decision: DecisionLiteral })
 
 const KindRow = Schema.Struct({ kind: Reaction.Kind })
-
-/** Checks one row against `schema`. A row that does not match means schema and code disagree: a bug, so a defect. */
-const decodeRow = <A>(schema: Schema.Decoder<A>, row: unknown): Effect.Effect<A> =>
-  Effect.orDie(Schema.decodeUnknownEffect(schema)(row))

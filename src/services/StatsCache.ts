@@ -5,33 +5,9 @@ import * as Cache from "effect/Cache"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import type { UserId } from "../domain/Ids.ts"
+import type { ProfileStats } from "../domain/Profile.ts"
+import type { SystemStats } from "../domain/Stats.ts"
 import { StatsQueries } from "./StatsQueries.ts"
-
-/** Raw counts for one user, as one SQL round trip returns them; derived numbers come from domain/Profile.ts. */
-export interface ProfileStats {
-  readonly anonymousDefault: boolean
-  readonly approvedConfessions: number
-  readonly commentsWritten: number
-  readonly likesReceived: number
-  readonly dislikesReceived: number
-}
-
-export interface SystemStats {
-  readonly users: number
-  readonly confessionsPending: number
-  readonly confessionsApproved: number
-  readonly confessionsRejected: number
-  readonly confessionsDeleted: number
-  readonly comments: number
-  readonly reactions: number
-  readonly last24h: {
-    readonly newUsers: number
-    readonly activeUsers: number
-    readonly confessions: number
-    readonly comments: number
-    readonly reactions: number
-  }
-}
 
 export interface StatsCacheOptions {
   /** How long a profile stays cached. Zero turns the cache off: every lookup queries. */

@@ -5,8 +5,9 @@ import { Context, Effect, Layer, Metric, Schema } from "effect"
 import { SqlClient, SqlSchema } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import type { UserId } from "../domain/Ids.ts"
-import { Int8 } from "../sql/Columns.ts"
-import type { ProfileStats, SystemStats } from "./StatsCache.ts"
+import { Int8 } from "../sql/Rows.ts"
+import type { ProfileStats } from "../domain/Profile.ts"
+import type { SystemStats } from "../domain/Stats.ts"
 
 /** Statements this service sent to the database, by `query` ("profile" or "system"). */
 export const statementsTotal = Metric.counter("confessions_stats_queries_total", {

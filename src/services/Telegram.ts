@@ -6,8 +6,7 @@ import { RateLimiter } from "effect/persistence"
 import { Api, GrammyError, HttpError } from "grammy"
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, UserFromGetMe } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
-import { UserId } from "../domain/Ids.ts"
-import { Users } from "./Users.ts"
+import { type UserId, UserId as UserIdSchema } from "../domain/Ids.ts"
 
 export type ChatId = number | string
 export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -32,6 +31,11 @@ export interface TelegramOptions {
   readonly rateLimits: RateLimits
   /** First delay of the exponential back-off for 5xx and network failures. */
   readonly backoffBase: Duration.Input
+  /**
+   * Called when a private chat answers 403 because the person blocked the bot or deleted their account, so the
+   * program stops writing to them (the users repository marks them inactive). Failures are logged, never raised.
+   */
+  readonly onBlocked?: ((user: UserId) => Effect.Effect<void, unknown>) | undefined
 }
 
 export const defaultRateLimits: RateLimits = {
@@ -123,17 +127,21 @@ export class Telegram extends Context.Service<
   static readonly layer = (options: TelegramOptions) =>
     Telegram.layerNoDeps(options).pipe(Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))))
 
-  static readonly layerConfig: Layer.Layer<Telegram, never, AppConfig | Users> = Layer.unwrap(
-    Effect.gen(function* () {
-      const config = yield* AppConfig
-      return Telegram.layer({
-        token: Redacted.value(config.botToken),
-        apiRoot: config.telegramApiRoot,
-        rateLimits: config.telegramRateLimits,
-        backoffBase: "250 millis"
+  static readonly layerConfig = (
+    hooks: Pick<TelegramOptions, "onBlocked"> = {}
+  ): Layer.Layer<Telegram, never, AppConfig> =>
+    Layer.unwrap(
+      Effect.gen(function* () {
+        const config = yield* AppConfig
+        return Telegram.layer({
+          token: Redacted.value(config.botToken),
+          apiRoot: config.telegramApiRoot,
+          rateLimits: config.telegramRateLimits,
+          backoffBase: "250 millis",
+          onBlocked: hooks.onBlocked
+        })
       })
-    })
-  )
+    )
 }
 
 const apiCalls = Metric.counter("confessions_telegram_api_calls_total", {
@@ -153,7 +161,6 @@ const messageMethods = new Set(["sendMessage", "editMessageText", "editMessageRe
 
 const make = (options: TelegramOptions) =>
   Effect.gen(function* () {
-    const users = yield* Users
     const limiter = yield* RateLimiter.RateLimiter
     const api = new Api(options.token, { apiRoot: options.apiRoot })
     const limits = options.rateLimits
@@ -224,10 +231,12 @@ const make = (options: TelegramOptions) =>
 
     const onFinalFailure = (error: TelegramError, chatId: ChatId | undefined) => {
       if (error.reason._tag === "Forbidden" && typeof chatId === "number" && chatId > 0 && isBlockedByUser(error.reason.description)) {
-        return users.markInactive(UserId.make(chatId)).pipe(
-          Effect.andThen(Effect.logInfo("user blocked the bot; marked inactive")),
-          Effect.ignore({ log: "Warn" })
-        )
+        return options.onBlocked === undefined
+          ? Effect.void
+          : options.onBlocked(UserIdSchema.make(chatId)).pipe(
+              Effect.andThen(Effect.logInfo("user blocked the bot; marked inactive")),
+              Effect.ignore({ log: "Warn" })
+            )
       }
       if (error.reason._tag === "BadRequest" && !error.isNotModified) {
         return Effect.logWarning("Bot API rejected a request", error.message)

@@ -7,8 +7,8 @@ import { Clock, Context, Data, Duration, Effect, Layer, Option, Ref, Schema } fr
 import { SqlClient, SqlSchema } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { UserId } from "../domain/Ids.ts"
-import { Int8 } from "../sql/Columns.ts"
-import { type AlreadyProcessed, Processed } from "../updates/Processed.ts"
+import { Int8 } from "../sql/Rows.ts"
+import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 
 /** What Telegram tells us about a person on every update. */
 export interface TelegramProfile {

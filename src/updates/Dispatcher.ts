@@ -14,7 +14,7 @@ import { Clock, Context, Deferred, Duration, Effect, FiberSet, Layer, Metric, Op
 import type { Update } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import { UpdateId } from "../domain/Ids.ts"
-import { CurrentUpdate, Processed } from "./Processed.ts"
+import { CurrentUpdate, Processed } from "../sql/Processed.ts"
 import { Router } from "./Router.ts"
 
 export interface DispatcherOptions {

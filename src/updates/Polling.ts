@@ -7,7 +7,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import { Telegram, type TelegramError } from "../services/Telegram.ts"
 import { Dispatcher } from "./Dispatcher.ts"
-import { Inbox } from "./Inbox.ts"
+import { Inbox } from "../sql/Inbox.ts"
 import { Router } from "./Router.ts"
 import { UpdateSource } from "./UpdateSource.ts"
 

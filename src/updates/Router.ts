@@ -14,7 +14,7 @@ import * as Permissions from "../domain/Permissions.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
 import { Telegram } from "../services/Telegram.ts"
 import { type User, Users } from "../services/Users.ts"
-import { AlreadyProcessed } from "./Processed.ts"
+import { AlreadyProcessed } from "../sql/Processed.ts"
 
 /** What every handler gets: the update, its registered sender and where to answer. */
 export interface Incoming {

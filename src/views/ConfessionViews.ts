@@ -3,10 +3,10 @@
 // plain data (and the time when ages are shown) and returns escaped HTML within Telegram's 4,096 characters.
 import type { InlineKeyboardButton } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
-import { authorLine, type Status } from "../domain/Confession.ts"
+import { authorLine, type Published, type Status } from "../domain/Confession.ts"
 import type { ConfessionId } from "../domain/Ids.ts"
 import type { Page } from "../domain/Paging.ts"
-import type { SystemStats } from "../services/StatsCache.ts"
+import type { SystemStats } from "../domain/Stats.ts"
 import * as Html from "./Html.ts"
 import { button, inline, pager, urlButton, type View } from "./Keyboards.ts"
 import { count } from "./Messages.ts"
@@ -99,14 +99,6 @@ export const outcome = (confession: { readonly id: ConfessionId; readonly text: 
 
 // ---- the channel ------------------------------------------------------------------------------------------------
 
-export interface Published {
-  readonly id: ConfessionId
-  readonly text: string
-  readonly anonymous: boolean
-  readonly authorFirstName: string
-  readonly authorUsername: string | null
-}
-
 /** `#ID`, the text, the author line, and the button that deep-links into the bot's comments view. */
 export const channelPost = (confession: Published, commentsUrl: string): View => ({
   text: framed(
@@ -116,24 +108,6 @@ export const channelPost = (confession: Published, commentsUrl: string): View =>
   ),
   keyboard: inline([[urlButton("💬 View / Add Comments", commentsUrl)]])
 })
-
-/** CHANNEL_ID as the Bot API takes it: a number for `-100…` ids, the `@name` string otherwise. */
-export const channelChatId = (channelId: string): number | string => {
-  const trimmed = channelId.trim()
-  return /^-?[0-9]{1,16}$/.test(trimmed) && Number.isSafeInteger(Number(trimmed)) ? Number(trimmed) : trimmed
-}
-
-/**
- * The public link of a channel post: `https://t.me/c/<id without -100>/<message>` for a numeric channel id,
- * `https://t.me/<name>/<message>` for `@name`; `undefined` for ids that have no such link (basic groups).
- */
-export const postUrl = (channelId: string, messageId: number): string | undefined => {
-  const trimmed = channelId.trim()
-  const numeric = /^-100([0-9]{1,16})$/.exec(trimmed)?.[1]
-  if (numeric !== undefined) return `https://t.me/c/${numeric}/${messageId}`
-  const name = /^@([A-Za-z0-9_]{1,64})$/.exec(trimmed)?.[1]
-  return name === undefined ? undefined : `https://t.me/${name}/${messageId}`
-}
 
 // ---- lists ------------------------------------------------------------------------------------------------------
 

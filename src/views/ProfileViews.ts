@@ -2,7 +2,7 @@
 // buttons into the user's history and the anonymity toggle. Pure.
 import * as CallbackData from "../domain/CallbackData.ts"
 import * as Profile from "../domain/Profile.ts"
-import type { ProfileStats } from "../services/StatsCache.ts"
+import type { ProfileStats } from "../domain/Profile.ts"
 import { button, inline, type View } from "./Keyboards.ts"
 import { count } from "./Messages.ts"
 

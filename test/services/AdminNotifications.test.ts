@@ -2,7 +2,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { UserId } from "../../src/domain/Ids.ts"
 import { AdminNotifications } from "../../src/services/AdminNotifications.ts"
-import { Processed } from "../../src/updates/Processed.ts"
+import { Processed } from "../../src/sql/Processed.ts"
 import { duringUpdate } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 

@@ -8,6 +8,8 @@ import { Confessions } from "../../src/services/Confessions.ts"
 import { Moderation } from "../../src/services/Moderation.ts"
 import { Publisher, type PublisherOptions } from "../../src/services/Publisher.ts"
 import { Telegram } from "../../src/services/Telegram.ts"
+import * as ConfessionViews from "../../src/views/ConfessionViews.ts"
+import * as Messages from "../../src/views/Messages.ts"
 import { botInfo, FakeBotApi, token } from "../support/FakeBotApi.ts"
 import { newUser, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
@@ -15,7 +17,8 @@ import * as TestDatabase from "../support/TestDatabase.ts"
 const channelId = "-1001234567890"
 const channel = -1001234567890
 const admin = UserId.make(1)
-const withChannel: PublisherOptions = { channelId: Option.some(channelId) }
+const texts = { channelPost: ConfessionViews.channelPost, authorApproved: Messages.authorApproved }
+const withChannel: PublisherOptions = { channelId: Option.some(channelId), texts }
 
 const telegram = Layer.unwrap(
   Effect.gen(function* () {
@@ -206,7 +209,7 @@ describe("Publisher", () => {
         const fake = yield* FakeBotApi
         const confessions = yield* Confessions
         const id = yield* confession("approved", "10 minutes")
-        const publisher = yield* startPublisher({ channelId: Option.none() })
+        const publisher = yield* startPublisher({ channelId: Option.none(), texts })
         yield* TestClock.adjust("10 minutes")
         const row = Option.getOrThrow(yield* confessions.get(id))
         const outcome = yield* publisher.publish({ ...row, authorFirstName: "Zephyrine", authorUsername: "zeph" })

@@ -7,7 +7,7 @@ import { Comments } from "../../src/services/Comments.ts"
 import { Reactions } from "../../src/services/Reactions.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
 import { type User, Users } from "../../src/services/Users.ts"
-import { CurrentUpdate } from "../../src/updates/Processed.ts"
+import { CurrentUpdate } from "../../src/sql/Processed.ts"
 import { duringUpdate, newConfession, newUser, reasonOf, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 

@@ -11,7 +11,14 @@ import * as TestDatabase from "../support/TestDatabase.ts"
 const telegram = Layer.unwrap(
   Effect.gen(function* () {
     const fake = yield* FakeBotApi
-    return Telegram.layer({ token, apiRoot: fake.apiRoot, rateLimits: defaultRateLimits, backoffBase: "100 millis" })
+    const users = yield* Users
+    return Telegram.layer({
+      token,
+      apiRoot: fake.apiRoot,
+      rateLimits: defaultRateLimits,
+      backoffBase: "100 millis",
+      onBlocked: users.markInactive
+    })
   })
 )
 
@@ -175,9 +182,7 @@ describe("Telegram", () => {
         assert.strictEqual(error.reason._tag, "NetworkError")
       }).pipe(
         Effect.provide(
-          Telegram.layer({ token, apiRoot: "http://127.0.0.1:9", rateLimits: defaultRateLimits, backoffBase: "100 millis" }).pipe(
-            Layer.provide(usersOnDatabase())
-          )
+          Telegram.layer({ token, apiRoot: "http://127.0.0.1:9", rateLimits: defaultRateLimits, backoffBase: "100 millis" })
         )
       ))
   })

@@ -6,7 +6,7 @@ import { ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
 import { StatsCache, type StatsCacheOptions } from "../../src/services/StatsCache.ts"
 import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { Users } from "../../src/services/Users.ts"
-import { type AlreadyProcessed, CurrentUpdate, Processed } from "../../src/updates/Processed.ts"
+import { type AlreadyProcessed, CurrentUpdate, Processed } from "../../src/sql/Processed.ts"
 import * as TestDatabase from "./TestDatabase.ts"
 
 /** Users and Processed on a fresh, migrated database, all of them visible to the test. */

@@ -3,7 +3,7 @@ import type { InlineKeyboardMarkup } from "grammy/types"
 import * as CallbackData from "../../src/domain/CallbackData.ts"
 import { CommentId, ConfessionId } from "../../src/domain/Ids.ts"
 import { Empty, TooLong } from "../../src/domain/Validation.ts"
-import type { CommentRecord, CommentsPage, RepliesPage } from "../../src/services/Comments.ts"
+import type { CommentRecord, CommentsPage, RepliesPage } from "../../src/domain/Comment.ts"
 import * as CommentViews from "../../src/views/CommentViews.ts"
 import * as Html from "../../src/views/Html.ts"
 

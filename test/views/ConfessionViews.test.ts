@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { InlineKeyboardMarkup } from "grammy/types"
 import { ConfessionId } from "../../src/domain/Ids.ts"
-import type { SystemStats } from "../../src/services/StatsCache.ts"
+import type { SystemStats } from "../../src/domain/Stats.ts"
 import * as ConfessionViews from "../../src/views/ConfessionViews.ts"
 import * as Html from "../../src/views/Html.ts"
 
@@ -101,18 +101,6 @@ describe("ConfessionViews", () => {
     }
   })
 
-  it("channelChatId - numbers for numeric ids, the @name as is", () => {
-    assert.strictEqual(ConfessionViews.channelChatId("-1001234567890"), -1001234567890)
-    assert.strictEqual(ConfessionViews.channelChatId(" -1001234567890 "), -1001234567890)
-    assert.strictEqual(ConfessionViews.channelChatId("@campus_confessions"), "@campus_confessions")
-  })
-
-  it("postUrl - t.me/c/<id without -100>/<message> or t.me/<name>/<message>; no link for other ids", () => {
-    assert.strictEqual(ConfessionViews.postUrl("-1001234567890", 55), "https://t.me/c/1234567890/55")
-    assert.strictEqual(ConfessionViews.postUrl("@campus_confessions", 7), "https://t.me/campus_confessions/7")
-    assert.isUndefined(ConfessionViews.postUrl("-4567", 7))
-    assert.isUndefined(ConfessionViews.postUrl("campus", 7))
-  })
 
   it("age - coarse and never negative", () => {
     assert.strictEqual(ConfessionViews.age(new Date(now + 60_000), now), "just now")

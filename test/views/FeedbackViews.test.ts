@@ -3,20 +3,19 @@ import type { InlineKeyboardMarkup } from "grammy/types"
 import * as CallbackData from "../../src/domain/CallbackData.ts"
 import { FeedbackId, UserId } from "../../src/domain/Ids.ts"
 import { Empty, TooLong } from "../../src/domain/Validation.ts"
-import { FeedbackItem } from "../../src/services/Feedback.ts"
+import type { FeedbackItem } from "../../src/domain/Feedback.ts"
 import * as FeedbackViews from "../../src/views/FeedbackViews.ts"
 import * as Html from "../../src/views/Html.ts"
 
-const item = (id: number, text: string, authorId = 501): FeedbackItem =>
-  new FeedbackItem({
-    id: FeedbackId.make(id),
-    authorId: UserId.make(authorId),
-    text,
-    status: "open",
-    resolvedBy: null,
-    resolvedAt: null,
-    createdAt: new Date(0)
-  })
+const item = (id: number, text: string, authorId = 501): FeedbackItem => ({
+  id: FeedbackId.make(id),
+  authorId: UserId.make(authorId),
+  text,
+  status: "open",
+  resolvedBy: null,
+  resolvedAt: null,
+  createdAt: new Date(0)
+})
 
 const callbackData = (keyboard: InlineKeyboardMarkup): Array<string> =>
   keyboard.inline_keyboard.flat().flatMap((key) => ("callback_data" in key ? [key.callback_data] : []))
