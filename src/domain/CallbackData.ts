@@ -2,6 +2,7 @@
 // (`1:ap:123`, `1:cp:42:3`) that always fits Telegram's 64-byte limit, and decoded strictly: anything that is not
 // exactly what `toString` produces (forged, truncated, from an older layout) decodes to `None`, never a crash.
 import { Data, Option } from "effect"
+import * as ContentRef from "./ContentRef.ts"
 import type { CommentId, ConfessionId, FeedbackId } from "./Ids.ts"
 
 /**
@@ -139,7 +140,7 @@ export const fromString = (raw: string): Option.Option<CallbackData> => {
   if (numbers.length !== names.length) return Option.none()
   const decoded: Record<string, unknown> = {}
   for (const [index, name] of names.entries()) {
-    const value = positiveSafeInt(numbers[index])
+    const value = ContentRef.positiveInt(numbers[index])
     if (value === undefined) return Option.none()
     decoded[name] = value
   }
@@ -150,9 +151,3 @@ export const fromString = (raw: string): Option.Option<CallbackData> => {
 }
 
 const tagByCode: ReadonlyMap<string, Tag> = new Map(tags.map((tag) => [specs[tag].code, tag]))
-
-const positiveSafeInt = (text: string | undefined): number | undefined => {
-  if (text === undefined || !/^[1-9][0-9]{0,15}$/.test(text)) return undefined
-  const value = Number(text)
-  return Number.isSafeInteger(value) ? value : undefined
-}

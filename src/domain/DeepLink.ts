@@ -1,7 +1,8 @@
 // `/start` deep-link payloads: the channel post's "View / Add Comments" button opens `t.me/<bot>?start=c<ID>`.
 // Payloads are hostile input: `fromPayload` accepts only what `toPayload` produces and returns `None` for the rest.
 import { Option } from "effect"
-import { ConfessionId } from "./Ids.ts"
+import * as ContentRef from "./ContentRef.ts"
+import type { ConfessionId } from "./Ids.ts"
 
 export interface OpenComments {
   readonly _tag: "OpenComments"
@@ -16,7 +17,8 @@ export const OpenComments = (confessionId: ConfessionId): DeepLink => ({ _tag: "
 export const payloadPattern = /^[A-Za-z0-9_-]{1,64}$/
 
 /** `c<ID>` for a confession; ids are positive safe integers, so at most 17 characters, always within the pattern. */
-export const toPayload = (link: DeepLink): string => `c${link.confessionId}`
+export const toPayload = (link: DeepLink): string =>
+  ContentRef.subjectToString({ kind: "confession", id: link.confessionId })
 
 /**
  * Decodes the text after `/start ` (grammY's `ctx.match`). `None` for an empty payload, characters outside
@@ -24,12 +26,11 @@ export const toPayload = (link: DeepLink): string => `c${link.confessionId}`
  * without sign or leading zeros.
  */
 export const fromPayload = (payload: string): Option.Option<DeepLink> => {
-  if (!payloadPattern.test(payload)) return Option.none()
-  const digits = /^c([1-9][0-9]{0,15})$/.exec(payload)?.[1]
-  if (digits === undefined) return Option.none()
-  const id = Number(digits)
-  // Checked first so that `make` (which throws on an invalid id) never sees one.
-  return Number.isSafeInteger(id) ? Option.some(OpenComments(ConfessionId.make(id))) : Option.none()
+  // `c<ID>` exactly as `toPayload` writes it: the lower-case prefix of the content-reference form.
+  if (!payloadPattern.test(payload) || !payload.startsWith("c")) return Option.none()
+  return ContentRef.subject(payload).pipe(
+    Option.flatMap((ref) => (ref.kind === "confession" ? Option.some(OpenComments(ref.id)) : Option.none()))
+  )
 }
 
 /** `https://t.me/<username>?start=c<ID>`; a leading `@` on the username is dropped. */

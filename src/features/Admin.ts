@@ -4,10 +4,11 @@
 import { Clock, Effect, Layer, Option } from "effect"
 import { AppConfig } from "../AppConfig.ts"
 import * as Channel from "../domain/Channel.ts"
-import { CommentId, ConfessionId, type UserId } from "../domain/Ids.ts"
+import * as ContentRef from "../domain/ContentRef.ts"
+import type { ConfessionId, UserId } from "../domain/Ids.ts"
 import { AdminNotifications } from "../services/AdminNotifications.ts"
 import { Confessions } from "../services/Confessions.ts"
-import { Moderation, type Subject } from "../services/Moderation.ts"
+import { Moderation } from "../services/Moderation.ts"
 import { StatsCache } from "../services/StatsCache.ts"
 import { Telegram } from "../services/Telegram.ts"
 import { type CommandContext, Reply, Router } from "../updates/Router.ts"
@@ -89,8 +90,9 @@ export const layer = Layer.effectDiscard(
     yield* router.onCommand(
       "delete",
       Effect.fn("Admin.delete")(function* (context) {
-        const id = confessionIdOf(context.args)
-        if (id === undefined) return yield* new Reply({ text: Messages.deleteUsage })
+        const ref = ContentRef.confession(context.args)
+        if (Option.isNone(ref)) return yield* new Reply({ text: Messages.deleteUsage })
+        const id = ref.value
         const post = yield* moderation.delete(id, context.user.id).pipe(
           Effect.catchTag("ModerationError", (error) =>
             Effect.fail(
@@ -113,14 +115,15 @@ export const layer = Layer.effectDiscard(
     )
 
     for (const command of ["block", "unblock"] as const) {
-      const act = (subject: Subject, admin: UserId) =>
+      const act = (subject: ContentRef.Subject, admin: UserId) =>
         command === "block" ? moderation.blockAuthorOf(subject, admin) : moderation.unblockAuthorOf(subject, admin)
       const done = command === "block" ? Messages.blockedAuthor : Messages.unblockedAuthor
       yield* router.onCommand(
         command,
         Effect.fn(`Admin.${command}`)(function* (context) {
-          const subject = subjectOf(context.args)
-          if (subject === undefined) return yield* new Reply({ text: Messages.blockUsage(command) })
+          const ref = ContentRef.subject(context.args)
+          if (Option.isNone(ref)) return yield* new Reply({ text: Messages.blockUsage(command) })
+          const subject = ref.value
           const changed = yield* act(subject, context.user.id).pipe(
             Effect.catchTag("ModerationError", () => Effect.fail(new Reply({ text: Messages.subjectNotFound(subject.kind, subject.id) })))
           )
@@ -131,26 +134,3 @@ export const layer = Layer.effectDiscard(
     }
   })
 )
-
-/** A positive id as written by a person: digits without sign or leading zeros, within the safe integers. */
-const positiveId = (digits: string | undefined): number | undefined => {
-  if (digits === undefined || !/^[1-9][0-9]{0,15}$/.test(digits)) return undefined
-  const id = Number(digits)
-  return Number.isSafeInteger(id) ? id : undefined
-}
-
-/** `/delete 42` or `/delete #42`; anything else is junk. */
-const confessionIdOf = (args: string): ConfessionId | undefined => {
-  const id = positiveId(/^#?(\S+)$/.exec(args.trim())?.[1])
-  return id === undefined ? undefined : ConfessionId.make(id)
-}
-
-/** `c42` (a confession's author) or `m7` (a comment's author). */
-const subjectOf = (args: string): Subject | undefined => {
-  const match = /^([cCmM])(\S+)$/.exec(args.trim())
-  const id = positiveId(match?.[2])
-  if (match === null || id === undefined) return undefined
-  return match[1]?.toLowerCase() === "c"
-    ? { kind: "confession", id: ConfessionId.make(id) }
-    : { kind: "comment", id: CommentId.make(id) }
-}

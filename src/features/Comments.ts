@@ -1,10 +1,11 @@
 // Reading and writing comments: the comments view (channel deep link `/start c<ID>`, `/comments <ID>`, paging in
 // place), ➕ Add comment and `/comment <ID>` (awaiting comment), 💬 reply under a comment (awaiting reply), the replies
 // view, and "someone commented on your confession" to the confession's author. Commenters are never named.
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { AppConfig } from "../AppConfig.ts"
+import * as ContentRef from "../domain/ContentRef.ts"
 import * as Conversation from "../domain/Conversation.ts"
-import { type CommentId, ConfessionId, type UserId } from "../domain/Ids.ts"
+import type { CommentId, ConfessionId, UserId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import { Comments } from "../services/Comments.ts"
 import { Confessions } from "../services/Confessions.ts"
@@ -13,6 +14,8 @@ import { Telegram } from "../services/Telegram.ts"
 import type { User } from "../services/Users.ts"
 import { Reply, Router } from "../updates/Router.ts"
 import * as CommentViews from "../views/CommentViews.ts"
+import type * as Keyboards from "../views/Keyboards.ts"
+import * as Messages from "../views/Messages.ts"
 
 export const layer = Layer.effectDiscard(
   Effect.gen(function* () {
@@ -23,10 +26,10 @@ export const layer = Layer.effectDiscard(
     const telegram = yield* Telegram
     const config = yield* AppConfig
 
-    const present = (chatId: number, messageId: number | undefined, view: CommentViews.View) =>
+    const present = (chatId: number, messageId: number | undefined, view: Keyboards.View) =>
       telegram.sendOrEdit(chatId, messageId, view.text, { replyMarkup: view.keyboard })
 
-    const notFound = (id: ConfessionId | string) => new Reply({ text: CommentViews.confessionNotFound(String(id)) })
+    const notFound = (id: ConfessionId | string) => new Reply({ text: Messages.confessionNotFound(String(id)) })
 
     const showComments = (chatId: number, messageId: number | undefined, confessionId: ConfessionId, page: number) =>
       comments.page({ confessionId, page }).pipe(
@@ -36,11 +39,11 @@ export const layer = Layer.effectDiscard(
 
     /** ➕ / `/comment <ID>`: only an approved confession takes comments, and only from someone not blocked. */
     const startComment = Effect.fnUntraced(function* (user: User, chatId: number, confessionId: ConfessionId) {
-      if (!canParticipate(user)) return yield* new Reply({ text: CommentViews.blocked, alert: true })
+      if (!canParticipate(user)) return yield* new Reply({ text: Messages.blocked, alert: true })
       const confession = yield* confessions.get(confessionId)
       if (Option.isNone(confession) || confession.value.status !== "approved") return yield* notFound(confessionId)
       yield* conversations.set(user.id, Conversation.awaitingComment(confessionId))
-      yield* telegram.sendMessage(chatId, CommentViews.askComment(confessionId, config.commentMaxLength))
+      yield* telegram.sendMessage(chatId, Messages.askComment(confessionId, config.commentMaxLength))
     })
 
     /** Tells the confession's author about a new comment; a failure to reach them never undoes the comment. */
@@ -66,17 +69,17 @@ export const layer = Layer.effectDiscard(
       confessionId: ConfessionId,
       parentId: CommentId | undefined
     ) {
-      if (text === undefined) return yield* new Reply({ text: CommentViews.textOnly })
+      if (text === undefined) return yield* new Reply({ text: Messages.textOnly(parentId === undefined ? "comment" : "reply") })
       const ending = (reply: Reply) => Effect.andThen(conversations.clear(user.id), Effect.fail(reply))
       const added = yield* comments.add({ confessionId, author: user, text, parentId }).pipe(
         Effect.catchReasons("CommentsError", {
           Invalid: (reason) =>
             Effect.fail(
-              new Reply({ text: CommentViews.textProblem(reason.problem, parentId === undefined ? "comment" : "reply") })
+              new Reply({ text: Messages.textProblem(reason.problem, parentId === undefined ? "comment" : "reply") })
             ),
           ConfessionNotFound: () => ending(notFound(confessionId)),
-          CommentNotFound: () => ending(new Reply({ text: CommentViews.commentNotFound })),
-          Blocked: () => ending(new Reply({ text: CommentViews.blocked }))
+          CommentNotFound: () => ending(new Reply({ text: Messages.commentNotFound })),
+          Blocked: () => ending(new Reply({ text: Messages.blocked }))
         })
       )
       yield* conversations.clear(user.id)
@@ -94,8 +97,8 @@ export const layer = Layer.effectDiscard(
     yield* router.onCommand(
       "comments",
       Effect.fn("Comments.open")(function* (context) {
-        if (context.args === "") return yield* new Reply({ text: CommentViews.commentsUsage })
-        const id = parseConfessionId(context.args)
+        if (context.args === "") return yield* new Reply({ text: Messages.commentsUsage })
+        const id = ContentRef.confession(context.args)
         if (Option.isNone(id)) return yield* notFound(context.args)
         yield* showComments(context.chatId, undefined, id.value, 1)
       })
@@ -114,7 +117,7 @@ export const layer = Layer.effectDiscard(
       Effect.fn("Comments.repliesPage")(function* (context) {
         const view = yield* comments.replies({ commentId: context.action.commentId, page: context.action.page }).pipe(
           Effect.catchReasons("CommentsError", {
-            CommentNotFound: () => Effect.fail(new Reply({ text: CommentViews.commentNotFound }))
+            CommentNotFound: () => Effect.fail(new Reply({ text: Messages.commentNotFound }))
           })
         )
         yield* present(context.chatId, context.messageId, CommentViews.repliesPage(view))
@@ -133,8 +136,8 @@ export const layer = Layer.effectDiscard(
     yield* router.onCommand(
       "comment",
       Effect.fn("Comments.startFromCommand")(function* (context) {
-        if (context.args === "") return yield* new Reply({ text: CommentViews.commentUsage })
-        const id = parseConfessionId(context.args)
+        if (context.args === "") return yield* new Reply({ text: Messages.commentUsage })
+        const id = ContentRef.confession(context.args)
         if (Option.isNone(id)) return yield* notFound(context.args)
         yield* startComment(context.user, context.chatId, id.value)
       })
@@ -151,14 +154,14 @@ export const layer = Layer.effectDiscard(
     yield* router.onCallback(
       "Reply",
       Effect.fn("Comments.startReply")(function* (context) {
-        if (!canParticipate(context.user)) return yield* new Reply({ text: CommentViews.blocked, alert: true })
+        if (!canParticipate(context.user)) return yield* new Reply({ text: Messages.blocked, alert: true })
         const parent = yield* comments.get(context.action.commentId)
         if (Option.isNone(parent) || parent.value.hidden) {
-          return yield* new Reply({ text: CommentViews.commentNotFound })
+          return yield* new Reply({ text: Messages.commentNotFound })
         }
-        if (parent.value.parentId !== null) return yield* new Reply({ text: CommentViews.onlyTopLevelReplies })
+        if (parent.value.parentId !== null) return yield* new Reply({ text: Messages.onlyTopLevelReplies })
         yield* conversations.set(context.user.id, Conversation.awaitingReply(parent.value.confessionId, parent.value.id))
-        yield* telegram.sendMessage(context.chatId, CommentViews.askReply(parent.value, config.commentMaxLength))
+        yield* telegram.sendMessage(context.chatId, Messages.askReply(parent.value, config.commentMaxLength))
         yield* telegram.answerCallbackQuery(context.callbackQueryId)
       })
     )
@@ -178,11 +181,3 @@ export const layer = Layer.effectDiscard(
     )
   })
 )
-
-/** `12` or `#12`: a confession id; anything else (signs, junk, zero, beyond the safe integer range) is `None`. */
-const parseConfessionId = (args: string): Option.Option<ConfessionId> => {
-  const digits = /^#?([0-9]{1,20})$/.exec(args.trim())?.[1]
-  return digits === undefined ? Option.none() : decodeConfessionId(Number(digits))
-}
-
-const decodeConfessionId = Schema.decodeUnknownOption(ConfessionId)

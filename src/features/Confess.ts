@@ -39,9 +39,9 @@ export const layer = Layer.effectDiscard(
     /** The text of a draft, or the rule it breaks; the flow stays as it is on a failure. */
     const draftText = (context: MessageContext) =>
       Effect.gen(function* () {
-        if (context.text === undefined) return yield* new Reply({ text: Messages.textOnly })
+        if (context.text === undefined) return yield* new Reply({ text: Messages.textOnly("confession") })
         const valid = validateText(context.text, maxLength)
-        if (Result.isFailure(valid)) return yield* new Reply({ text: Messages.textRule(valid.failure, maxLength) })
+        if (Result.isFailure(valid)) return yield* new Reply({ text: Messages.textProblem(valid.failure, "confession") })
         return valid.success
       })
 
@@ -87,7 +87,7 @@ export const layer = Layer.effectDiscard(
 
     const submitReply = (error: ConfessionsError) =>
       error.reason._tag === "Invalid"
-        ? new Reply({ text: Messages.textRule(error.reason.problem, maxLength), alert: true })
+        ? new Reply({ text: Messages.textProblem(error.reason.problem, "confession"), alert: true })
         : new Reply({ text: Messages.blocked, alert: true })
 
     const startConfession = Effect.fn("Confess.start")(function* (context: MessageContext) {

@@ -13,8 +13,9 @@ import { ConversationStore } from "../services/ConversationStore.ts"
 import { Telegram } from "../services/Telegram.ts"
 import { type User, Users } from "../services/Users.ts"
 import { Reply, Router } from "../updates/Router.ts"
-import * as CommentViews from "../views/CommentViews.ts"
+import * as Keyboards from "../views/Keyboards.ts"
 import * as FeedbackViews from "../views/FeedbackViews.ts"
+import * as Messages from "../views/Messages.ts"
 
 export const layer = Layer.effectDiscard(
   Effect.gen(function* () {
@@ -26,7 +27,7 @@ export const layer = Layer.effectDiscard(
     const telegram = yield* Telegram
     const config = yield* AppConfig
 
-    const present = (chatId: number, messageId: number | undefined, view: CommentViews.View) =>
+    const present = (chatId: number, messageId: number | undefined, view: Keyboards.View) =>
       telegram.sendOrEdit(chatId, messageId, view.text, { replyMarkup: view.keyboard })
 
     const authorOf = (item: FeedbackItem) =>
@@ -65,14 +66,14 @@ export const layer = Layer.effectDiscard(
     })
 
     const submit = Effect.fnUntraced(function* (user: User, chatId: number, text: string | undefined) {
-      if (text === undefined) return yield* new Reply({ text: FeedbackViews.textOnly })
+      if (text === undefined) return yield* new Reply({ text: Messages.textOnly("feedback") })
       const item = yield* feedback.submit({ author: user, text }).pipe(
         Effect.catchReasons("FeedbackError", {
-          Invalid: (reason) => Effect.fail(new Reply({ text: FeedbackViews.textProblem(reason.problem) }))
+          Invalid: (reason) => Effect.fail(new Reply({ text: Messages.textProblem(reason.problem, "feedback") }))
         })
       )
       yield* conversations.clear(user.id)
-      yield* telegram.sendMessage(chatId, FeedbackViews.thanks)
+      yield* telegram.sendMessage(chatId, Messages.feedbackThanks)
       yield* notifyAdmins(item, user)
     })
 
@@ -82,7 +83,7 @@ export const layer = Layer.effectDiscard(
         // `/feedback some text` submits at once; a bare `/feedback` asks for the text.
         if (context.args !== "") return yield* submit(context.user, context.chatId, context.args)
         yield* conversations.set(context.user.id, Conversation.awaitingFeedback)
-        yield* telegram.sendMessage(context.chatId, FeedbackViews.askFeedback(config.commentMaxLength))
+        yield* telegram.sendMessage(context.chatId, Messages.askFeedback(config.commentMaxLength))
       })
     )
 
@@ -134,17 +135,17 @@ export const layer = Layer.effectDiscard(
       Effect.fn("Feedback.resolve")(function* (context) {
         const id = context.action.feedbackId
         const toast = yield* feedback.resolve(id, context.user.id).pipe(
-          Effect.as(FeedbackViews.resolvedToast(id)),
+          Effect.as(Messages.feedbackResolved(id)),
           Effect.catchReasons("FeedbackError", {
-            AlreadyResolved: () => Effect.succeed(FeedbackViews.alreadyResolved(id)),
-            NotFound: () => Effect.fail(new Reply({ text: FeedbackViews.notFound(id) }))
+            AlreadyResolved: () => Effect.succeed(Messages.feedbackAlreadyResolved(id)),
+            NotFound: () => Effect.fail(new Reply({ text: Messages.feedbackNotFound(id) }))
           })
         )
         const copies = yield* closeNotifications(id)
         const pressedCopy = copies.some((copy) => copy.chatId === context.chatId && copy.messageId === context.messageId)
         // Pressed in the `/feedbacks` list: show the same page again, without the resolved item.
         if (!pressedCopy && context.messageId !== undefined) {
-          const page = CommentViews.pageShown(keyboardOf(context.update.callback_query?.message))
+          const page = Keyboards.pageShown(keyboardOf(context.update.callback_query?.message))
           yield* present(context.chatId, context.messageId, yield* openList(page))
         }
         yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: toast })

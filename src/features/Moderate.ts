@@ -115,13 +115,13 @@ export const layer = Layer.effectDiscard(
       "AwaitingRejectReason",
       Effect.fn("Moderate.rejectReason")(function* (context) {
         const id = context.state.confessionId
-        if (context.text === undefined) return yield* new Reply({ text: Messages.textOnlyReason })
+        if (context.text === undefined) return yield* new Reply({ text: Messages.textOnly("reason") })
         const confession = yield* moderation.setRejectReason(id, context.user.id, context.text).pipe(
           Effect.catchTag("ModerationError", (error) =>
             Effect.gen(function* () {
               const reason = error.reason
               // A reason that breaks the rule can be sent again; anything else ends the flow.
-              if (reason._tag === "InvalidReason") return yield* new Reply({ text: Messages.reasonRule(reason.problem) })
+              if (reason._tag === "InvalidReason") return yield* new Reply({ text: Messages.textProblem(reason.problem, "reason") })
               yield* conversations.clear(context.user.id)
               return yield* new Reply({
                 text:

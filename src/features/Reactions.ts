@@ -16,6 +16,8 @@ import { Reactions } from "../services/Reactions.ts"
 import { Telegram } from "../services/Telegram.ts"
 import { type CallbackContext, Reply, Router } from "../updates/Router.ts"
 import * as CommentViews from "../views/CommentViews.ts"
+import * as Keyboards from "../views/Keyboards.ts"
+import * as Messages from "../views/Messages.ts"
 
 export const layer = Layer.effectDiscard(
   Effect.gen(function* () {
@@ -27,8 +29,8 @@ export const layer = Layer.effectDiscard(
     const config = yield* AppConfig
 
     const refused = {
-      Blocked: () => Effect.fail(new Reply({ text: CommentViews.blocked, alert: true })),
-      CommentNotFound: () => Effect.fail(new Reply({ text: CommentViews.commentNotFound }))
+      Blocked: () => Effect.fail(new Reply({ text: Messages.blocked, alert: true })),
+      CommentNotFound: () => Effect.fail(new Reply({ text: Messages.commentNotFound }))
     }
 
     /**
@@ -37,7 +39,7 @@ export const layer = Layer.effectDiscard(
      * be rewritten. Best effort: the press itself is already stored.
      */
     const refresh = (comment: CommentRecord, chatId: number, messageId: number, keyboard: InlineKeyboardMarkup | undefined) => {
-      const page = CommentViews.pageShown(keyboard)
+      const page = Keyboards.pageShown(keyboard)
       const view =
         comment.parentId === null
           ? Effect.map(comments.page({ confessionId: comment.confessionId, page }), CommentViews.commentsPage)
@@ -58,7 +60,7 @@ export const layer = Layer.effectDiscard(
         const outcome = yield* reactions.toggle({ commentId, user: context.user, kind }).pipe(
           Effect.catchReasons("ReactionsError", refused)
         )
-        yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: CommentViews.reactionToast(kind, outcome) })
+        yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: Messages.reactionToast(kind, outcome) })
         if (context.messageId === undefined) return
         const keyboard = keyboardOf(context)
         // The press came with the message's keyboard: rewrite the pressed comment's two counts in it, no SQL.
@@ -107,7 +109,7 @@ export const layer = Layer.effectDiscard(
           Effect.catchReasons("ReactionsError", refused)
         )
         if (outcome.alert) yield* alertAdmins(commentId)
-        yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: CommentViews.reportToast(outcome) })
+        yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: Messages.reportToast(outcome) })
       })
     )
 
@@ -149,13 +151,13 @@ export const layer = Layer.effectDiscard(
             AlreadyDecided: (reason) =>
               Effect.andThen(
                 closeAlerts(commentId, reason.decision, pressed),
-                Effect.fail(new Reply({ text: CommentViews.alreadyDecided(reason.decision) }))
+                Effect.fail(new Reply({ text: Messages.commentAlreadyDecided(reason.decision) }))
               ),
             CommentNotFound: refused.CommentNotFound
           })
         )
         yield* closeAlerts(commentId, decision, pressed)
-        yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: CommentViews.decisionToast(decision) })
+        yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: Messages.decisionToast(decision) })
       })
 
     yield* router.onCallback("HideComment", decide("hidden"), { adminOnly: true })

@@ -5,7 +5,8 @@ import { Context, Data, Effect, Layer, Option, Result, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { Status, validateRejectReason } from "../domain/Confession.ts"
-import { type CommentId, type ConfessionId, UserId } from "../domain/Ids.ts"
+import type { Subject } from "../domain/ContentRef.ts"
+import { type ConfessionId, UserId } from "../domain/Ids.ts"
 import type { TextProblem } from "../domain/Validation.ts"
 import { decodeQuery, decodeRow, decodeRows, Int8, NullableInt8 } from "../sql/Rows.ts"
 import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
@@ -19,10 +20,6 @@ export class ModeratedConfession extends Confession.extend<ModeratedConfession>(
   authorUsername: Schema.NullOr(Schema.String)
 }) {}
 
-/** Content that has an author an admin can act on without learning who it is. */
-export type Subject =
-  | { readonly kind: "confession"; readonly id: ConfessionId }
-  | { readonly kind: "comment"; readonly id: CommentId }
 
 /** No such confession (or comment). */
 export class NotFound extends Data.TaggedClass("NotFound")<{}> {}

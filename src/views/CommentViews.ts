@@ -6,24 +6,14 @@ import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
 import type { Page } from "../domain/Paging.ts"
 import type { CommentId, ConfessionId } from "../domain/Ids.ts"
-import type * as Reaction from "../domain/Reaction.ts"
-import type { TextProblem } from "../domain/Validation.ts"
 import type { CommentRecord, CommentsPage, RepliesPage } from "../domain/Comment.ts"
-import type { Decision, Reported, Toggled } from "../domain/Reaction.ts"
+import type { Decision } from "../domain/Reaction.ts"
 import * as Html from "./Html.ts"
-import { button } from "./Keyboards.ts"
-
-/** A message ready to send or to edit in place. */
-export interface View {
-  readonly text: string
-  readonly keyboard: InlineKeyboardMarkup
-}
+import { button, pager, type View } from "./Keyboards.ts"
+import * as Messages from "./Messages.ts"
 
 /** How much of the confession the comments view quotes. */
 export const confessionPreviewLength = 300
-
-/** How much of the parent comment the reply prompt quotes. */
-export const promptQuoteLength = 100
 
 // ---- the comments view ------------------------------------------------------------------------------------------
 
@@ -31,7 +21,7 @@ export const promptQuoteLength = 100
  * The confession's first 300 characters and one page of its top-level comments (newest first), each with its own
  * 👍 n · 👎 n · ⚠️ · 💬 row (plus ↩️ n when it has replies), the pager, and ➕ Add comment.
  */
-export const commentsPage = (view: CommentsPage): View => {
+export const commentsPage = (view: CommentsPage): Required<View> => {
   const { confession } = view
   const head = [
     `💬 <b>Comments on confession #${confession.id}</b>`,
@@ -54,7 +44,7 @@ export const commentsPage = (view: CommentsPage): View => {
 }
 
 /** The comment replied to and one page of its replies (oldest first), with 💬 Reply and a way back. */
-export const repliesPage = (view: RepliesPage): View => {
+export const repliesPage = (view: RepliesPage): Required<View> => {
   const { parent } = view
   const head = [
     `↩️ <b>Replies to a comment on confession #${parent.confessionId}</b>`,
@@ -71,7 +61,7 @@ export const repliesPage = (view: RepliesPage): View => {
 }
 
 /** "My comments": the user's own comments and replies, newest first, each with the confession it belongs to. */
-export const myComments = (view: Page<CommentRecord>): View => {
+export const myComments = (view: Page<CommentRecord>): Required<View> => {
   const head = `💬 <b>My comments</b>${view.total > 0 ? ` (${view.total})` : ""}`
   const empty = "You haven't written any comments yet. Open a confession from the channel to join the conversation."
   const text = listText(
@@ -94,119 +84,28 @@ export const myComments = (view: Page<CommentRecord>): View => {
   return { text, keyboard: { inline_keyboard: rows } }
 }
 
-// ---- paging helpers shared with other list views -----------------------------------------------------------------
 
-/** The label of the page counter button (`Noop`): "2/5". */
-export const pageCounter = (page: number, totalPages: number): string => `${page}/${totalPages}`
-
-/**
- * The page a list view built here (or with `pager`) is showing, read back from its own keyboard (Telegram sends the
- * message's keyboard with every button press): the page counter's number, or 1 when the list has a single page.
- * Lets a button that changes one item (a like, a resolve) re-render the page the user is looking at.
- */
-export const pageShown = (keyboard: InlineKeyboardMarkup | undefined): number => {
-  const noop = CallbackData.toString(CallbackData.Noop())
-  for (const row of keyboard?.inline_keyboard ?? []) {
-    for (const key of row) {
-      if ("callback_data" in key && key.callback_data === noop) {
-        const page = /^([1-9][0-9]{0,9})\/[0-9]+$/.exec(key.text)?.[1]
-        if (page !== undefined) return Number(page)
-      }
-    }
-  }
-  return 1
-}
-
-/** ⬅️ · n/N · ➡️ when the list has more than one page; nothing otherwise. */
-export const pager = (
-  view: { readonly page: number; readonly totalPages: number },
-  to: (page: number) => CallbackData.CallbackData
-): Array<Array<InlineKeyboardButton>> => {
-  if (view.totalPages <= 1) return []
-  return [
-    [
-      ...(view.page > 1 ? [button("⬅️", to(view.page - 1))] : []),
-      button(pageCounter(view.page, view.totalPages), CallbackData.Noop()),
-      ...(view.page < view.totalPages ? [button("➡️", to(view.page + 1))] : [])
-    ]
-  ]
-}
-
-
-/**
- * Splits `total` characters among texts of the given lengths: short texts get what they need, the long ones share
- * the rest equally (water-filling), so one long comment never squeezes the short ones. Returns one budget per text.
- */
-export const allocate = (lengths: ReadonlyArray<number>, total: number): ReadonlyArray<number> => {
-  const budgets = lengths.map(() => 0)
-  let remaining = Math.max(0, Math.floor(total))
-  const order = lengths.map((length, index) => ({ length, index })).sort((a, b) => a.length - b.length)
-  order.forEach(({ length, index }, position) => {
-    const share = Math.floor(remaining / (order.length - position))
-    const given = Math.min(length, share)
-    budgets[index] = given
-    remaining -= given
-  })
-  return budgets
-}
-
-// ---- prompts and answers of the comment flows ---------------------------------------------------------------------
+// ---- answers of the comment flows ---------------------------------------------------------------------------------
 
 export const authorTag = "✍️ <i>author</i>"
 
-/** For an id that is missing, not a number, out of range, or not an approved confession. Plain text, escaped here. */
-export const confessionNotFound = (id: string): string => `🔍 Confession #${Html.escapeTruncated(id, 20)} not found.`
-
-export const commentNotFound = "😕 That comment is no longer available."
-
-export const commentsUsage = "Send <code>/comments 12</code> to read the comments on confession #12."
-
-export const commentUsage = "Send <code>/comment 12</code> to comment on confession #12."
-
-export const askComment = (confessionId: ConfessionId, maxLength: number): string =>
-  `✍️ Send your comment on confession #${confessionId} (up to ${count(maxLength)} characters). ` +
-  "Comments never show who wrote them. /cancel to stop."
-
-export const askReply = (parent: CommentRecord, maxLength: number): string =>
-  `💬 Send your reply to this comment on confession #${parent.confessionId} (up to ${count(maxLength)} characters):\n` +
-  `<i>${Html.escapeTruncated(parent.text, promptQuoteLength)}</i>\n\nReplies never show who wrote them. /cancel to stop.`
-
-export const onlyTopLevelReplies = "↩️ Replies go under top-level comments only."
-
-export const commentAdded = (confessionId: ConfessionId): View => ({
+export const commentAdded = (confessionId: ConfessionId): Required<View> => ({
   text: `✅ Your comment on confession #${confessionId} is posted.`,
   keyboard: { inline_keyboard: [[button("💬 View comments", CallbackData.CommentsPage({ confessionId, page: 1 }))]] }
 })
 
-export const replyAdded = (parentId: CommentId): View => ({
+export const replyAdded = (parentId: CommentId): Required<View> => ({
   text: "✅ Your reply is posted.",
   keyboard: { inline_keyboard: [[button("↩️ View replies", CallbackData.RepliesPage({ commentId: parentId, page: 1 }))]] }
 })
 
 /** To the confession's author; says nothing about who commented. */
-export const newCommentNotice = (confessionId: ConfessionId): View => ({
+export const newCommentNotice = (confessionId: ConfessionId): Required<View> => ({
   text: `💬 Someone commented on your confession #${confessionId}`,
   keyboard: { inline_keyboard: [[button("💬 View comments", CallbackData.CommentsPage({ confessionId, page: 1 }))]] }
 })
 
-export const textProblem = (problem: TextProblem, what: "comment" | "reply"): string =>
-  problem._tag === "Empty"
-    ? `Your ${what} is empty. Please send some text, or /cancel.`
-    : `Your ${what} has ${count(problem.length)} characters; the limit is ${count(problem.maxLength)}. ` +
-      "Please shorten it and send it again, or /cancel."
-
-export const textOnly = "📝 Text only, please: send your words as a message, or /cancel."
-
-export const blocked = "🚫 You have been blocked by the moderators, so you can't comment or react."
-
 // ---- reactions and reports ----------------------------------------------------------------------------------------
-
-export const reactionToast = (pressed: Reaction.Kind, outcome: Toggled): string =>
-  outcome.mine === null
-    ? `${pressed === "like" ? "Like" : "Dislike"} removed`
-    : outcome.mine === "like"
-      ? "👍 Liked"
-      : "👎 Disliked"
 
 /**
  * The pressed message's keyboard with only `commentId`'s 👍 n / 👎 n labels set to the counts the press stored;
@@ -240,11 +139,8 @@ export const withReactionCounts = (
   return { inline_keyboard: rows.map((row) => row.map((entry) => entry.relabelled ?? entry.key)) }
 }
 
-export const reportToast = (outcome: Reported): string =>
-  outcome.counted ? "⚠️ Reported. Thank you, the admins will take a look." : "You have already reported this comment."
-
 /** To every admin when a comment reaches REPORT_THRESHOLD: the comment by its ids only, with 🙈 Hide · ✔️ Keep. */
-export const reportAlert = (comment: CommentRecord): View => ({
+export const reportAlert = (comment: CommentRecord): Required<View> => ({
   text: Html.fitMessage(
     `${reportHead(comment)}\n\nHide it from every view, or keep it. ` +
       `<code>/block m${comment.id}</code> blocks its author without revealing who it is.`
@@ -261,12 +157,7 @@ export const reportAlert = (comment: CommentRecord): View => ({
 
 /** Every admin's copy of the alert once one of them decided; no buttons left to press. */
 export const reportDecided = (comment: CommentRecord, decision: Decision): string =>
-  Html.fitMessage(`${reportHead(comment)}\n\n${decisionLine(decision)}`)
-
-export const decisionToast = (decision: Decision): string => decisionLine(decision)
-
-export const alreadyDecided = (decision: Decision): string =>
-  decision === "hidden" ? "Already decided: the comment is hidden." : "Already decided: the comment was kept."
+  Html.fitMessage(`${reportHead(comment)}\n\n${Messages.decisionToast(decision)}`)
 
 // ---- private ------------------------------------------------------------------------------------------------------
 
@@ -278,9 +169,6 @@ const reportHead = (comment: CommentRecord): string =>
     // The alert shows at most this much, so the whole message stays well within Telegram's limit.
     Html.escapeTruncated(comment.text, 3_500)
   ].join("\n")
-
-const decisionLine = (decision: Decision): string =>
-  decision === "hidden" ? "🙈 Hidden: it no longer appears anywhere." : "✔️ Kept: it stays visible."
 
 const repliesLine = (replies: number): string => `↩️ ${replies} ${replies === 1 ? "reply" : "replies"}`
 
@@ -326,7 +214,7 @@ const listText = (
       .join("\n\n") +
     footer
   const fixed = Html.visibleLength(render(view.items.map(() => "")))
-  const budgets = allocate(
+  const budgets = Html.allocate(
     view.items.map((comment) => comment.text.length),
     Html.messageLimit - fixed
   )
@@ -339,4 +227,3 @@ const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => {
   return rows
 }
 
-const count = (n: number): string => n.toLocaleString("en-US")

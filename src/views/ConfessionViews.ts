@@ -137,7 +137,7 @@ export const pendingPage = (page: Shown<ConfessionSummary>, now: number): View =
         button(`✅ #${c.id}`, CallbackData.Approve({ confessionId: c.id })),
         button(`❌ #${c.id}`, CallbackData.Reject({ confessionId: c.id }))
       ]),
-      pager(page.page, page.totalPages, (n) => CallbackData.PendingPage({ page: n }))
+      ...pager(page, (n) => CallbackData.PendingPage({ page: n }))
     ])
   }
 }
@@ -158,7 +158,7 @@ export const myConfessionsPage = (page: Shown<ConfessionSummary>, now: number): 
   })
   return {
     text: Html.fitMessage([`📝 <b>${pageHeader("My confessions", page)}</b>`, ...items].join("\n\n")),
-    keyboard: inline([pager(page.page, page.totalPages, (n) => CallbackData.MyConfessionsPage({ page: n }))])
+    keyboard: inline(pager(page, (n) => CallbackData.MyConfessionsPage({ page: n })))
   }
 }
 

@@ -4,11 +4,9 @@
 import type { InlineKeyboardButton } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
 import type { Page } from "../domain/Paging.ts"
-import type { FeedbackId, UserId } from "../domain/Ids.ts"
-import type { TextProblem } from "../domain/Validation.ts"
+import type { UserId } from "../domain/Ids.ts"
 import type { FeedbackItem } from "../domain/Feedback.ts"
-import { allocate, pager, type View } from "./CommentViews.ts"
-import { button } from "./Keyboards.ts"
+import { button, pager, type View } from "./Keyboards.ts"
 import * as Html from "./Html.ts"
 
 /** Who wrote an item, as admins see it. `firstName` is `undefined` when the user is unknown to us. */
@@ -17,21 +15,8 @@ export interface FeedbackAuthor {
   readonly firstName: string | undefined
 }
 
-export const askFeedback = (maxLength: number): string =>
-  `📝 Send your feedback for the admins in one message (up to ${count(maxLength)} characters). /cancel to stop.`
-
-export const thanks = "🙏 Thank you! Your feedback reached the admins."
-
-export const textProblem = (problem: TextProblem): string =>
-  problem._tag === "Empty"
-    ? "Your feedback is empty. Please send some text, or /cancel."
-    : `Your feedback has ${count(problem.length)} characters; the limit is ${count(problem.maxLength)}. ` +
-      "Please shorten it and send it again, or /cancel."
-
-export const textOnly = "📝 Text only, please: send your feedback as a message, or /cancel."
-
 /** To every admin when feedback arrives, with ✔️ Resolve. */
-export const notification = (item: FeedbackItem, author: FeedbackAuthor): View => ({
+export const notification = (item: FeedbackItem, author: FeedbackAuthor): Required<View> => ({
   text: Html.fitMessage(notificationText(item, author)),
   keyboard: { inline_keyboard: [[button("✔️ Resolve", CallbackData.FeedbackResolve({ feedbackId: item.id }))]] }
 })
@@ -41,7 +26,7 @@ export const resolvedNotification = (item: FeedbackItem, author: FeedbackAuthor)
   Html.fitMessage(`${notificationText(item, author)}\n\n✔️ Resolved`)
 
 /** `/feedbacks`: one page of open items, oldest first, each with its ✔️ Resolve button. */
-export const openList = (page: Page<FeedbackItem>, authors: ReadonlyMap<UserId, string>): View => {
+export const openList = (page: Page<FeedbackItem>, authors: ReadonlyMap<UserId, string>): Required<View> => {
   const head = `📬 <b>Open feedback</b>${page.total > 0 ? ` (${page.total})` : ""}`
   if (page.items.length === 0) return { text: `${head}\n\nNothing open. All caught up! 🎉`, keyboard: { inline_keyboard: [] } }
   const footer = page.totalPages > 1 ? `\n\nPage ${page.page} of ${page.totalPages}` : ""
@@ -54,7 +39,7 @@ export const openList = (page: Page<FeedbackItem>, authors: ReadonlyMap<UserId, 
       .join("\n\n") +
     footer
   const fixed = Html.visibleLength(render(page.items.map(() => "")))
-  const budgets = allocate(
+  const budgets = Html.allocate(
     page.items.map((item) => item.text.length),
     Html.messageLimit - fixed
   )
@@ -66,16 +51,9 @@ export const openList = (page: Page<FeedbackItem>, authors: ReadonlyMap<UserId, 
   return { text, keyboard: { inline_keyboard: rows } }
 }
 
-export const resolvedToast = (id: FeedbackId): string => `✔️ Feedback #${id} resolved.`
-
-export const alreadyResolved = (id: FeedbackId): string => `Feedback #${id} was already resolved.`
-
-export const notFound = (id: FeedbackId): string => `🔍 Feedback #${id} not found.`
-
 const notificationText = (item: FeedbackItem, author: FeedbackAuthor): string =>
   `📬 <b>New feedback #${item.id}</b>\nfrom ${authorLine(author)}\n\n${Html.escapeTruncated(item.text, 3_800)}`
 
 const authorLine = (author: FeedbackAuthor): string =>
   `${author.firstName === undefined ? "a user" : Html.escapeTruncated(author.firstName, 64)} (id <code>${author.id}</code>)`
 
-const count = (n: number): string => n.toLocaleString("en-US")

@@ -85,6 +85,23 @@ export const fitMessage = (html: string, limit: number = messageLimit): string =
   return kept.map((token) => token.raw).join("") + ellipsis + closing.join("")
 }
 
+/**
+ * Splits `total` characters among texts of the given lengths: short texts get what they need, the long ones share
+ * the rest equally (water-filling), so one long comment never squeezes the short ones. Returns one budget per text.
+ */
+export const allocate = (lengths: ReadonlyArray<number>, total: number): ReadonlyArray<number> => {
+  const budgets = lengths.map(() => 0)
+  let remaining = Math.max(0, Math.floor(total))
+  const order = lengths.map((length, index) => ({ length, index })).sort((a, b) => a.length - b.length)
+  order.forEach(({ length, index }, position) => {
+    const share = Math.floor(remaining / (order.length - position))
+    const given = Math.min(length, share)
+    budgets[index] = given
+    remaining -= given
+  })
+  return budgets
+}
+
 const entities: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }
 
 type Token =

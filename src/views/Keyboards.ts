@@ -4,10 +4,11 @@
 import type { InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
 
-/** A rendered message: HTML text (escaped, within Telegram's limit) and its optional inline keyboard. */
+/** A rendered message, ready to send or to edit in place: HTML text (escaped, within Telegram's limit) and its optional
+ * inline keyboard. */
 export interface View {
   readonly text: string
-  readonly keyboard?: InlineKeyboardMarkup | undefined
+  readonly keyboard?: InlineKeyboardMarkup
 }
 
 /** The main reply keyboard's labels; the router maps each to a command. */
@@ -35,15 +36,38 @@ export const inline = (rows: ReadonlyArray<ReadonlyArray<InlineKeyboardButton>>)
   inline_keyboard: rows.filter((row) => row.length > 0).map((row) => [...row])
 })
 
+/** The label of the page counter button (`Noop`): "2/5". */
+export const pageCounter = (page: number, totalPages: number): string => `${page}/${totalPages}`
+
 /**
- * ⬅️ / ➡️ for a 1-based page of `totalPages`; empty on a single page. A view never builds page 0 (it would not
- * decode), so the arrows appear only where there is somewhere to go.
+ * The page a list view built with `pager` is showing, read back from its own keyboard (Telegram sends the
+ * message's keyboard with every button press): the page counter's number, or 1 when the list has a single page.
+ * Lets a button that changes one item (a like, a resolve) re-render the page the user is looking at.
  */
+export const pageShown = (keyboard: InlineKeyboardMarkup | undefined): number => {
+  const noop = CallbackData.toString(CallbackData.Noop())
+  for (const row of keyboard?.inline_keyboard ?? []) {
+    for (const key of row) {
+      if ("callback_data" in key && key.callback_data === noop) {
+        const page = /^([1-9][0-9]{0,9})\/[0-9]+$/.exec(key.text)?.[1]
+        if (page !== undefined) return Number(page)
+      }
+    }
+  }
+  return 1
+}
+
+/** ⬅️ · n/N · ➡️ when the list has more than one page; nothing otherwise. */
 export const pager = (
-  page: number,
-  totalPages: number,
-  toAction: (page: number) => CallbackData.CallbackData
-): ReadonlyArray<InlineKeyboardButton.CallbackButton> => [
-  ...(page > 1 ? [button("⬅️", toAction(page - 1))] : []),
-  ...(page < totalPages ? [button("➡️", toAction(page + 1))] : [])
-]
+  view: { readonly page: number; readonly totalPages: number },
+  to: (page: number) => CallbackData.CallbackData
+): Array<Array<InlineKeyboardButton>> => {
+  if (view.totalPages <= 1) return []
+  return [
+    [
+      ...(view.page > 1 ? [button("⬅️", to(view.page - 1))] : []),
+      button(pageCounter(view.page, view.totalPages), CallbackData.Noop()),
+      ...(view.page < view.totalPages ? [button("➡️", to(view.page + 1))] : [])
+    ]
+  ]
+}

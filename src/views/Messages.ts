@@ -3,6 +3,10 @@
 // goes through `Html.escape` here and nowhere else. Views that need layout (previews, lists) build on these.
 import { Duration } from "effect"
 import { rejectReasonMaxLength, type Status } from "../domain/Confession.ts"
+import type { CommentRecord } from "../domain/Comment.ts"
+import type { ConfessionId, FeedbackId } from "../domain/Ids.ts"
+import type * as Reaction from "../domain/Reaction.ts"
+import type { Decision, Reported, Toggled } from "../domain/Reaction.ts"
 import type { TextProblem } from "../domain/Validation.ts"
 import * as Html from "./Html.ts"
 import { labels } from "./Keyboards.ts"
@@ -92,16 +96,20 @@ export const confessPrompt = (maxLength: number): string =>
     "You will see a preview before anything is sent. /cancel to stop."
   ].join("\n")
 
-export const textOnly = "📝 Text only, please: send your confession as a text message."
+/** What a person is writing when a text rule applies; the way out is /skip for a reason, /cancel otherwise. */
+export type Writing = "confession" | "comment" | "reply" | "feedback" | "reason"
 
-export const textOnlyReason = "📝 Text only, please: send the reason as a text message, or /skip."
+const wayOut = (what: Writing): string => (what === "reason" ? "/skip" : "/cancel")
 
-/** The rule, stated whatever was wrong, so the user can fix it and send again (their flow is kept). */
-export const textRule = (problem: TextProblem, maxLength: number): string =>
+export const textOnly = (what: Writing): string =>
+  `📝 Text only, please: send your ${what} as a text message, or ${wayOut(what)}.`
+
+/** The rule, stated whatever was wrong, so the person can fix it and send again (their flow is kept). */
+export const textProblem = (problem: TextProblem, what: Writing): string =>
   problem._tag === "Empty"
-    ? `✏️ A confession can't be empty. Send some text (up to ${count(maxLength)} characters).`
-    : `✏️ That's ${count(problem.length)} characters; a confession can have at most ${count(problem.maxLength)}. ` +
-      "Please shorten it and send it again."
+    ? `✏️ Your ${what} is empty. Please send some text, or ${wayOut(what)}.`
+    : `✏️ Your ${what} has ${count(problem.length)} characters; the limit is ${count(problem.maxLength)}. ` +
+      `Please shorten it and send it again, or ${wayOut(what)}.`
 
 export const previewExpired = "⌛ This preview has expired. Send /confess to start again."
 
@@ -136,7 +144,9 @@ export const approvedPostFailed =
 
 export const rejectedToast = "❌ Rejected"
 
-export const confessionNotFound = (id: number): string => `🔍 Confession #${id} not found.`
+/** For an id that is missing, not a number, out of range, or not visible. Whatever was typed is escaped here. */
+export const confessionNotFound = (id: number | string): string =>
+  `🔍 Confession #${Html.escapeTruncated(String(id), 20)} not found.`
 
 const statusWord: { readonly [S in Status]: string } = {
   pending: "pending",
@@ -160,12 +170,6 @@ export const authorRejectReason = (id: number, reason: string): string =>
 export const askRejectReason = (id: number): string =>
   `❌ Confession #${id} rejected. If you like, send a short reason for the author ` +
   `(up to ${count(rejectReasonMaxLength)} characters), or /skip.`
-
-export const reasonRule = (problem: TextProblem): string =>
-  problem._tag === "Empty"
-    ? "✏️ The reason can't be empty. Send a short text, or /skip."
-    : `✏️ That's ${count(problem.length)} characters; a reason can have at most ${count(problem.maxLength)}. ` +
-      "Send a shorter one, or /skip."
 
 export const reasonSent = "📨 The reason was passed on to the author."
 
@@ -239,3 +243,55 @@ export const anonymityChanged = (anonymous: boolean): string =>
 export const anonymityToast = (anonymous: boolean): string => (anonymous ? "🎭 Anonymity on" : "🙂 Anonymity off")
 
 export const noConfessionsYet = `📝 You haven't confessed yet. Tap ${labels.confess} to write your first one.`
+
+// ---- comments ---------------------------------------------------------------------------------------------------
+
+export const commentNotFound = "😕 That comment is no longer available."
+
+export const commentsUsage = "Send <code>/comments 12</code> to read the comments on confession #12."
+
+export const commentUsage = "Send <code>/comment 12</code> to comment on confession #12."
+
+export const askComment = (confessionId: ConfessionId, maxLength: number): string =>
+  `✍️ Send your comment on confession #${confessionId} (up to ${count(maxLength)} characters). ` +
+  "Comments never show who wrote them. /cancel to stop."
+
+/** How much of the parent comment the reply prompt quotes. */
+export const promptQuoteLength = 100
+
+export const askReply = (parent: CommentRecord, maxLength: number): string =>
+  `💬 Send your reply to this comment on confession #${parent.confessionId} (up to ${count(maxLength)} characters):\n` +
+  `<i>${Html.escapeTruncated(parent.text, promptQuoteLength)}</i>\n\nReplies never show who wrote them. /cancel to stop.`
+
+export const onlyTopLevelReplies = "↩️ Replies go under top-level comments only."
+
+// ---- reactions and reports ----------------------------------------------------------------------------------------
+
+export const reactionToast = (pressed: Reaction.Kind, outcome: Toggled): string =>
+  outcome.mine === null
+    ? `${pressed === "like" ? "Like" : "Dislike"} removed`
+    : outcome.mine === "like"
+      ? "👍 Liked"
+      : "👎 Disliked"
+
+export const reportToast = (outcome: Reported): string =>
+  outcome.counted ? "⚠️ Reported. Thank you, the admins will take a look." : "You have already reported this comment."
+
+export const decisionToast = (decision: Decision): string =>
+  decision === "hidden" ? "🙈 Hidden: it no longer appears anywhere." : "✔️ Kept: it stays visible."
+
+export const commentAlreadyDecided = (decision: Decision): string =>
+  decision === "hidden" ? "Already decided: the comment is hidden." : "Already decided: the comment was kept."
+
+// ---- feedback ----------------------------------------------------------------------------------------------------
+
+export const askFeedback = (maxLength: number): string =>
+  `📝 Send your feedback for the admins in one message (up to ${count(maxLength)} characters). /cancel to stop.`
+
+export const feedbackThanks = "🙏 Thank you! Your feedback reached the admins."
+
+export const feedbackResolved = (id: FeedbackId): string => `✔️ Feedback #${id} resolved.`
+
+export const feedbackAlreadyResolved = (id: FeedbackId): string => `Feedback #${id} was already resolved.`
+
+export const feedbackNotFound = (id: FeedbackId): string => `🔍 Feedback #${id} not found.`

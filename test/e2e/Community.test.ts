@@ -284,11 +284,11 @@ describe("Community", () => {
       if (fresh === undefined) return assert.fail("the new comment is on the view")
       assert.strictEqual(
         (yield* bot.press(first, CallbackData.Like({ commentId: fresh }))).toast,
-        "🚫 You have been blocked by the moderators, so you can't comment or react."
+        "🚫 You have been blocked by the moderators, so you can't confess, comment or react."
       )
       assert.strictEqual(
         (yield* bot.say(first, `/comment ${id}`)).text,
-        "🚫 You have been blocked by the moderators, so you can't comment or react."
+        "🚫 You have been blocked by the moderators, so you can't confess, comment or react."
       )
     }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
 
@@ -470,12 +470,12 @@ describe("Community", () => {
       yield* bot.say(fay, `/comment ${id}`, "up to 20 characters")
       assert.strictEqual(
         (yield* bot.say(fay, "x".repeat(21))).text,
-        "Your comment has 21 characters; the limit is 20. Please shorten it and send it again, or /cancel."
+        "✏️ Your comment has 21 characters; the limit is 20. Please shorten it and send it again, or /cancel."
       )
-      assert.strictEqual((yield* bot.say(fay, "   ")).text, "Your comment is empty. Please send some text, or /cancel.")
+      assert.strictEqual((yield* bot.say(fay, "   ")).text, "✏️ Your comment is empty. Please send some text, or /cancel.")
       const mark = bot.mark()
       fake.push(photoOf(fay))
-      assert.strictEqual((yield* bot.sentTo(mark, fay.id)).text, "📝 Text only, please: send your words as a message, or /cancel.")
+      assert.strictEqual((yield* bot.sentTo(mark, fay.id)).text, "📝 Text only, please: send your comment as a text message, or /cancel.")
       assert.strictEqual((yield* bot.say(fay, "<b>fine</b> & short")).text, `✅ Your comment on confession #${id} is posted.`)
       const view = yield* bot.say(fay, `/comments ${id}`)
       assert.include(view.text, "&lt;b&gt;fine&lt;/b&gt; &amp; short")

@@ -380,11 +380,11 @@ describe("Confessions end to end", () => {
       const bot = yield* launch()
       yield* bot.say(ann, "/confess")
       yield* bot.say(ann, "   \n  ")
-      assert.strictEqual(bot.lastText(ann.id), Messages.textRule(new Empty(), 3500))
+      assert.strictEqual(bot.lastText(ann.id), Messages.textProblem(new Empty(), "confession"))
       yield* bot.say(ann, "x".repeat(3501))
-      assert.include(bot.lastText(ann.id), "That's 3,501 characters; a confession can have at most 3,500")
+      assert.include(bot.lastText(ann.id), "Your confession has 3,501 characters; the limit is 3,500")
       yield* bot.send(photo(ann))
-      assert.strictEqual(bot.lastText(ann.id), Messages.textOnly)
+      assert.strictEqual(bot.lastText(ann.id), Messages.textOnly("confession"))
       // Still in the flow: the next valid text becomes a preview.
       yield* bot.say(ann, "x".repeat(3500))
       assert.include(bot.lastText(ann.id), "👀 <b>Preview</b>")
@@ -581,7 +581,12 @@ describe("Confessions end to end", () => {
       assert.include(String(page1?.body.text), "❌ <b>#7</b> · rejected")
       assert.include(String(page1?.body.text), "Not this one")
       assert.deepStrictEqual(page1?.body.reply_markup, {
-        inline_keyboard: [[{ text: "➡️", callback_data: data(CallbackData.MyConfessionsPage({ page: 2 })) }]]
+        inline_keyboard: [
+          [
+            { text: "1/2", callback_data: data(CallbackData.Noop()) },
+            { text: "➡️", callback_data: data(CallbackData.MyConfessionsPage({ page: 2 })) }
+          ]
+        ]
       })
       const next = callback(ann, data(CallbackData.MyConfessionsPage({ page: 2 })), 777)
       yield* bot.send(next)

@@ -6,6 +6,8 @@ import { Empty, TooLong } from "../../src/domain/Validation.ts"
 import type { CommentRecord, CommentsPage, RepliesPage } from "../../src/domain/Comment.ts"
 import * as CommentViews from "../../src/views/CommentViews.ts"
 import * as Html from "../../src/views/Html.ts"
+import * as Keyboards from "../../src/views/Keyboards.ts"
+import * as Messages from "../../src/views/Messages.ts"
 
 const confessionId = ConfessionId.make(42)
 
@@ -40,7 +42,7 @@ const labels = (keyboard: InlineKeyboardMarkup): Array<Array<string>> =>
 
 const data = (action: CallbackData.CallbackData) => CallbackData.toString(action)
 
-const assertWithinLimits = (view: CommentViews.View) => {
+const assertWithinLimits = (view: Required<Keyboards.View>) => {
   assert.isAtMost(Html.visibleLength(view.text), Html.messageLimit)
   for (const raw of callbackData(view.keyboard)) {
     assert.isAtMost(Buffer.byteLength(raw, "utf8"), CallbackData.maxBytes)
@@ -249,12 +251,12 @@ describe("CommentViews", () => {
   it("pageShown - reads the page back from the counter; 1 without one", () => {
     const items = [comment(1, "x")]
     for (const page of [1, 2, 5]) {
-      assert.strictEqual(CommentViews.pageShown(CommentViews.commentsPage(commentsPage(items, page, 5)).keyboard), page)
+      assert.strictEqual(Keyboards.pageShown(CommentViews.commentsPage(commentsPage(items, page, 5)).keyboard), page)
     }
-    assert.strictEqual(CommentViews.pageShown(CommentViews.commentsPage(commentsPage(items)).keyboard), 1)
-    assert.strictEqual(CommentViews.pageShown(undefined), 1)
+    assert.strictEqual(Keyboards.pageShown(CommentViews.commentsPage(commentsPage(items)).keyboard), 1)
+    assert.strictEqual(Keyboards.pageShown(undefined), 1)
     assert.strictEqual(
-      CommentViews.pageShown({ inline_keyboard: [[{ text: "junk", callback_data: data(CallbackData.Noop()) }]] }),
+      Keyboards.pageShown({ inline_keyboard: [[{ text: "junk", callback_data: data(CallbackData.Noop()) }]] }),
       1
     )
   })
@@ -336,29 +338,21 @@ describe("CommentViews", () => {
     assert.isUndefined(CommentViews.withReactionCounts(onlyLike, CommentId.make(9), counts), "one of the two")
   })
 
-  it("allocate - short texts whole, long ones share the rest, never more than the total", () => {
-    assert.deepStrictEqual(CommentViews.allocate([10, 1000, 20], 100), [10, 70, 20])
-    assert.deepStrictEqual(CommentViews.allocate([1000, 1000], 101), [50, 51])
-    assert.deepStrictEqual(CommentViews.allocate([5, 5], 100), [5, 5])
-    assert.deepStrictEqual(CommentViews.allocate([5], -3), [0])
-    assert.deepStrictEqual(CommentViews.allocate([], 100), [])
-  })
-
   it("prompts and answers - escaped, with the rule stated", () => {
-    assert.strictEqual(CommentViews.confessionNotFound("<x>"), "🔍 Confession #&lt;x&gt; not found.")
+    assert.strictEqual(Messages.confessionNotFound("<x>"), "🔍 Confession #&lt;x&gt; not found.")
     assert.strictEqual(
-      CommentViews.confessionNotFound("9".repeat(40)),
+      Messages.confessionNotFound("9".repeat(40)),
       `🔍 Confession #${"9".repeat(19)}… not found.`
     )
     assert.strictEqual(
-      CommentViews.askComment(confessionId, 1000),
+      Messages.askComment(confessionId, 1000),
       "✍️ Send your comment on confession #42 (up to 1,000 characters). Comments never show who wrote them. /cancel to stop."
     )
-    assert.include(CommentViews.askReply(comment(1, "<i>" + "q".repeat(200)), 1000), `<i>&lt;i&gt;${"q".repeat(96)}…</i>`)
-    assert.strictEqual(CommentViews.textProblem(new Empty(), "comment"), "Your comment is empty. Please send some text, or /cancel.")
+    assert.include(Messages.askReply(comment(1, "<i>" + "q".repeat(200)), 1000), `<i>&lt;i&gt;${"q".repeat(96)}…</i>`)
+    assert.strictEqual(Messages.textProblem(new Empty(), "comment"), "✏️ Your comment is empty. Please send some text, or /cancel.")
     assert.strictEqual(
-      CommentViews.textProblem(new TooLong({ length: 1234, maxLength: 1000 }), "reply"),
-      "Your reply has 1,234 characters; the limit is 1,000. Please shorten it and send it again, or /cancel."
+      Messages.textProblem(new TooLong({ length: 1234, maxLength: 1000 }), "reply"),
+      "✏️ Your reply has 1,234 characters; the limit is 1,000. Please shorten it and send it again, or /cancel."
     )
     const notice = CommentViews.newCommentNotice(confessionId)
     assert.strictEqual(notice.text, "💬 Someone commented on your confession #42")
@@ -366,16 +360,16 @@ describe("CommentViews", () => {
   })
 
   it("reactionToast / reportToast - say what happened", () => {
-    assert.strictEqual(CommentViews.reactionToast("like", { likes: 1, dislikes: 0, mine: "like" }), "👍 Liked")
-    assert.strictEqual(CommentViews.reactionToast("like", { likes: 0, dislikes: 0, mine: null }), "Like removed")
-    assert.strictEqual(CommentViews.reactionToast("dislike", { likes: 0, dislikes: 1, mine: "dislike" }), "👎 Disliked")
-    assert.strictEqual(CommentViews.reactionToast("dislike", { likes: 0, dislikes: 0, mine: null }), "Dislike removed")
+    assert.strictEqual(Messages.reactionToast("like", { likes: 1, dislikes: 0, mine: "like" }), "👍 Liked")
+    assert.strictEqual(Messages.reactionToast("like", { likes: 0, dislikes: 0, mine: null }), "Like removed")
+    assert.strictEqual(Messages.reactionToast("dislike", { likes: 0, dislikes: 1, mine: "dislike" }), "👎 Disliked")
+    assert.strictEqual(Messages.reactionToast("dislike", { likes: 0, dislikes: 0, mine: null }), "Dislike removed")
     assert.strictEqual(
-      CommentViews.reportToast({ reports: 1, counted: true, alert: false }),
+      Messages.reportToast({ reports: 1, counted: true, alert: false }),
       "⚠️ Reported. Thank you, the admins will take a look."
     )
     assert.strictEqual(
-      CommentViews.reportToast({ reports: 1, counted: false, alert: false }),
+      Messages.reportToast({ reports: 1, counted: false, alert: false }),
       "You have already reported this comment."
     )
   })

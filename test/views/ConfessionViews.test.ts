@@ -126,7 +126,7 @@ describe("ConfessionViews", () => {
     assert.deepStrictEqual(buttons(view), [
       [["✅ #12", "1:ap:12"], ["❌ #12", "1:rj:12"]],
       [["✅ #13", "1:ap:13"], ["❌ #13", "1:rj:13"]],
-      [["⬅️", "1:pp:1"], ["➡️", "1:pp:3"]]
+      [["⬅️", "1:pp:1"], ["2/3", "1:no"], ["➡️", "1:pp:3"]]
     ])
     assert.strictEqual(ConfessionViews.pendingPage({ items: [summary()], page: 1, totalPages: 1 }, now).text.split("\n")[0], "🕓 <b>Pending confessions</b>")
   })
@@ -149,7 +149,7 @@ describe("ConfessionViews", () => {
         "❌ <b>#12</b> · rejected · 5 min ago\nI love exams\n📝 <i>Too &lt;personal&gt;</i>\n\n" +
         "✅ <b>#11</b> · approved · 3 d ago · 🎭\nI love exams"
     )
-    assert.deepStrictEqual(buttons(view), [[["➡️", "1:mf:2"]]])
+    assert.deepStrictEqual(buttons(view), [[["1/2", "1:no"], ["➡️", "1:mf:2"]]])
   })
 
   it("pendingPage / myConfessionsPage - within limits with full pages of the longest texts and the largest ids", () => {

@@ -6,6 +6,7 @@ import { Empty, TooLong } from "../../src/domain/Validation.ts"
 import type { FeedbackItem } from "../../src/domain/Feedback.ts"
 import * as FeedbackViews from "../../src/views/FeedbackViews.ts"
 import * as Html from "../../src/views/Html.ts"
+import * as Messages from "../../src/views/Messages.ts"
 
 const item = (id: number, text: string, authorId = 501): FeedbackItem => ({
   id: FeedbackId.make(id),
@@ -93,13 +94,13 @@ describe("FeedbackViews", () => {
   })
 
   it("textProblem / prompts - state the rule", () => {
-    assert.strictEqual(FeedbackViews.textProblem(new Empty()), "Your feedback is empty. Please send some text, or /cancel.")
+    assert.strictEqual(Messages.textProblem(new Empty(), "feedback"), "✏️ Your feedback is empty. Please send some text, or /cancel.")
     assert.strictEqual(
-      FeedbackViews.textProblem(new TooLong({ length: 1001, maxLength: 1000 })),
-      "Your feedback has 1,001 characters; the limit is 1,000. Please shorten it and send it again, or /cancel."
+      Messages.textProblem(new TooLong({ length: 1001, maxLength: 1000 }), "feedback"),
+      "✏️ Your feedback has 1,001 characters; the limit is 1,000. Please shorten it and send it again, or /cancel."
     )
     assert.strictEqual(
-      FeedbackViews.askFeedback(1000),
+      Messages.askFeedback(1000),
       "📝 Send your feedback for the admins in one message (up to 1,000 characters). /cancel to stop."
     )
   })

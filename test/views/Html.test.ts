@@ -128,4 +128,12 @@ describe("Html", () => {
     assert.strictEqual(fitted, "😀".repeat(2047) + "…")
     assert.notMatch(fitted, loneSurrogate)
   })
+
+  it("allocate - short texts whole, long ones share the rest, never more than the total", () => {
+    assert.deepStrictEqual(Html.allocate([10, 1000, 20], 100), [10, 70, 20])
+    assert.deepStrictEqual(Html.allocate([1000, 1000], 101), [50, 51])
+    assert.deepStrictEqual(Html.allocate([5, 5], 100), [5, 5])
+    assert.deepStrictEqual(Html.allocate([5], -3), [0])
+    assert.deepStrictEqual(Html.allocate([], 100), [])
+  })
 })

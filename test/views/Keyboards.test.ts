@@ -19,14 +19,16 @@ describe("Keyboards", () => {
     assert.deepStrictEqual(CallbackData.fromString(button.callback_data)._tag, "Some")
   })
 
-  it("pager - arrows only where there is somewhere to go", () => {
+  it("pager - arrows only where there is somewhere to go, with the page counter between them", () => {
     const page = (n: number) => CallbackData.PendingPage({ page: n })
-    const arrows = (p: number, total: number) =>
-      Keyboards.pager(p, total, page).map((b) => [b.text, b.callback_data])
-    assert.deepStrictEqual(arrows(1, 1), [])
-    assert.deepStrictEqual(arrows(1, 3), [["➡️", "1:pp:2"]])
-    assert.deepStrictEqual(arrows(2, 3), [["⬅️", "1:pp:1"], ["➡️", "1:pp:3"]])
-    assert.deepStrictEqual(arrows(3, 3), [["⬅️", "1:pp:2"]])
+    const keys = (p: number, totalPages: number) =>
+      Keyboards.pager({ page: p, totalPages }, page).map((row) =>
+        row.map((b) => [b.text, "callback_data" in b ? b.callback_data : ""])
+      )
+    assert.deepStrictEqual(keys(1, 1), [])
+    assert.deepStrictEqual(keys(1, 3), [[["1/3", "1:no"], ["➡️", "1:pp:2"]]])
+    assert.deepStrictEqual(keys(2, 3), [[["⬅️", "1:pp:1"], ["2/3", "1:no"], ["➡️", "1:pp:3"]]])
+    assert.deepStrictEqual(keys(3, 3), [[["⬅️", "1:pp:2"], ["3/3", "1:no"]]])
   })
 
   it("inline - drops empty rows so a single page has no empty keyboard line", () => {

@@ -28,12 +28,15 @@ describe("Messages", () => {
     assert.notMatch(Messages.help(true).replace(/<\/?b>/g, ""), /<|>/)
   })
 
-  it("textRule - states the rule for empty and too long texts", () => {
-    assert.strictEqual(Messages.textRule(new Empty(), 3500), "✏️ A confession can't be empty. Send some text (up to 3,500 characters).")
+  it("textProblem / textOnly - state the rule and the way out, whatever is being written", () => {
+    assert.strictEqual(Messages.textProblem(new Empty(), "confession"), "✏️ Your confession is empty. Please send some text, or /cancel.")
     assert.strictEqual(
-      Messages.textRule(new TooLong({ length: 3501, maxLength: 3500 }), 3500),
-      "✏️ That's 3,501 characters; a confession can have at most 3,500. Please shorten it and send it again."
+      Messages.textProblem(new TooLong({ length: 3501, maxLength: 3500 }), "confession"),
+      "✏️ Your confession has 3,501 characters; the limit is 3,500. Please shorten it and send it again, or /cancel."
     )
+    assert.strictEqual(Messages.textProblem(new Empty(), "reason"), "✏️ Your reason is empty. Please send some text, or /skip.")
+    assert.strictEqual(Messages.textOnly("feedback"), "📝 Text only, please: send your feedback as a text message, or /cancel.")
+    assert.strictEqual(Messages.textOnly("reason"), "📝 Text only, please: send your reason as a text message, or /skip.")
   })
 
   it("formatWait - rounded up to what people say", () => {
@@ -75,7 +78,10 @@ describe("Messages", () => {
       "📝 A note from the moderators about confession #7:\n\n<i>no &lt;names&gt; &amp; places</i>"
     )
     assert.include(Messages.askRejectReason(7), "(up to 500 characters), or /skip.")
-    assert.strictEqual(Messages.reasonRule(new TooLong({ length: 501, maxLength: 500 })).slice(0, 50), "✏️ That's 501 characters; a reason can have at mos")
+    assert.strictEqual(
+      Messages.textProblem(new TooLong({ length: 501, maxLength: 500 }), "reason"),
+      "✏️ Your reason has 501 characters; the limit is 500. Please shorten it and send it again, or /skip."
+    )
   })
 
   it("admin texts - usage lines show their placeholders, outcomes name content, never people", () => {
