@@ -108,7 +108,7 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
     Layer.provideMerge(source),
     Layer.provideMerge(Dispatcher.layerConfig),
     Layer.provideMerge(options.features),
-    Layer.provideMerge(Router.layer),
+    Layer.provideMerge(Router.layer(Messages.routerTexts)),
     Layer.provideMerge(services),
     Layer.provideMerge(options.database),
     Layer.provideMerge(Logging.layerConfig)

@@ -19,6 +19,7 @@ import { Inbox } from "../../src/sql/Inbox.ts"
 import * as Polling from "../../src/updates/Polling.ts"
 import { Processed } from "../../src/sql/Processed.ts"
 import { Router } from "../../src/updates/Router.ts"
+import * as Messages from "../../src/views/Messages.ts"
 
 const noop = Layer.effectDiscard(
   Effect.gen(function* () {
@@ -39,7 +40,7 @@ const engine = metrics.pipe(
   Layer.provideMerge(Polling.layerConfig.pipe(Layer.provide(Inbox.layer({ retention: "48 hours", cleanInterval: "1 minute" })))),
   Layer.provideMerge(Dispatcher.layerConfig),
   Layer.provideMerge(noop),
-  Layer.provideMerge(Router.layer),
+  Layer.provideMerge(Router.layer(Messages.routerTexts)),
   Layer.provideMerge(ConversationStore.layerConfig),
   Layer.provideMerge(Telegram.layerConfig()),
   Layer.provideMerge(Users.layer),

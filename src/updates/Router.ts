@@ -88,13 +88,21 @@ export class Router extends Context.Service<
     readonly allowedUpdates: ReadonlyArray<string>
   }
 >()("confessions/updates/Router") {
-  static readonly layerNoDeps = Layer.effect(Router, Effect.suspend(() => make))
-  static readonly layer: Layer.Layer<Router, never, AppConfig | Users | ConversationStore | Telegram> = Router.layerNoDeps
+  /** The router's own answers come from the views (which sit above it), passed in here. */
+  static readonly layer = (
+    texts: RouterTexts
+  ): Layer.Layer<Router, never, AppConfig | Users | ConversationStore | Telegram> => Layer.effect(Router, make(texts))
 }
 
-export const temporaryProblem = "😕 A temporary problem on our side. Please try again in a moment."
-export const adminsOnly = "⛔ Admins only."
-export const staleButton = "This button has expired."
+/** The answers the router gives itself. */
+export interface RouterTexts {
+  /** A handler failed for a reason the user cannot fix: "please try again". */
+  readonly temporaryProblem: string
+  /** A non-admin used an admin command or button. */
+  readonly adminsOnly: string
+  /** Callback data that does not decode (forged, or from an older layout). */
+  readonly staleButton: string
+}
 
 const updatesHandled = Metric.counter("confessions_updates_total", {
   description: "Updates handled, by kind and outcome",
@@ -114,7 +122,7 @@ interface Registered<Ctx> {
   readonly adminOnly: boolean
 }
 
-const make = Effect.gen(function* () {
+const make = (texts: RouterTexts) => Effect.gen(function* () {
   const config = yield* AppConfig
   const users = yield* Users
   const conversations = yield* ConversationStore
@@ -146,11 +154,11 @@ const make = Effect.gen(function* () {
     if (query) {
       const action = Option.fromNullishOr(query.data).pipe(Option.flatMap(CallbackData.fromString))
       if (Option.isNone(action)) {
-        return { route: "callback:invalid", run: telegram.answerCallbackQuery(query.id, { text: staleButton }) }
+        return { route: "callback:invalid", run: telegram.answerCallbackQuery(query.id, { text: texts.staleButton }) }
       }
       const registered = callbacks.get(action.value._tag)
       if (!registered) {
-        return { route: `callback:${action.value._tag}`, run: telegram.answerCallbackQuery(query.id, { text: staleButton }) }
+        return { route: `callback:${action.value._tag}`, run: telegram.answerCallbackQuery(query.id, { text: texts.staleButton }) }
       }
       const context: CallbackContext<CallbackData.Tag> = {
         ...incoming,
@@ -201,7 +209,7 @@ const make = Effect.gen(function* () {
   const runFallback = (context: MessageContext) => (fallback ? fallback(context) : Effect.void)
 
   const guard = (incoming: Incoming, adminOnly: boolean, run: Effect.Effect<void, unknown>) =>
-    adminOnly && !incoming.isAdmin ? answer(incoming, adminsOnly, false) : run
+    adminOnly && !incoming.isAdmin ? answer(incoming, texts.adminsOnly, false) : run
 
   const toIncoming = (update: Update, from: TelegramUser, chatId: number) =>
     Effect.gen(function* () {
@@ -286,8 +294,8 @@ const make = Effect.gen(function* () {
   const apologise = (update: Update, chatId: number) =>
     Effect.gen(function* () {
       const query = update.callback_query
-      if (query) yield* telegram.answerCallbackQuery(query.id, { text: temporaryProblem })
-      else yield* telegram.sendMessage(chatId, temporaryProblem)
+      if (query) yield* telegram.answerCallbackQuery(query.id, { text: texts.temporaryProblem })
+      else yield* telegram.sendMessage(chatId, texts.temporaryProblem)
     }).pipe(Effect.catchCause((cause) => Effect.logWarning("could not apologise to the user", cause)))
 
   return Router.of({

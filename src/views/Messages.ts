@@ -79,6 +79,15 @@ export const help = (isAdmin: boolean): string =>
 
 // ---- anything else ----------------------------------------------------------------------------------------------
 
+export const temporaryProblem = "😕 A temporary problem on our side. Please try again in a moment."
+
+export const adminsOnly = "⛔ Admins only."
+
+export const staleButton = "This button has expired."
+
+/** The router's own answers. */
+export const routerTexts = { temporaryProblem, adminsOnly, staleButton } as const
+
 const suggestions = "Try /confess to write a confession, /profile for your profile, or /help for all commands."
 
 export const notUnderstood = `🤔 I'm not sure what you mean.\n\n${suggestions}`

@@ -13,7 +13,7 @@ import { CommentId, ConfessionId, FeedbackId, UserId } from "../../src/domain/Id
 import { Comments } from "../../src/services/Comments.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
 import { Users } from "../../src/services/Users.ts"
-import { adminsOnly, staleButton } from "../../src/updates/Router.ts"
+import { adminsOnly, staleButton } from "../../src/views/Messages.ts"
 import { type ApiCall, FakeBotApi } from "../support/FakeBotApi.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
