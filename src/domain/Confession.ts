@@ -1,5 +1,6 @@
-// What a confession is allowed to become, and how its author is named under a channel post. Pure; the SQL in
-// services/Moderation.ts enforces the same transitions with conditional updates.
+// What a confession is allowed to become, how its author is named under a channel post, and how long its text may be
+// so that the post always shows it whole. Pure; the SQL in services/Moderation.ts enforces the same transitions with
+// conditional updates.
 import { Result, Schema } from "effect"
 import type { ConfessionId } from "./Ids.ts"
 import { type TextProblem, validateText } from "./Validation.ts"
@@ -58,3 +59,36 @@ export const rejectReasonMaxLength = 500
 
 export const validateRejectReason = (text: string): Result.Result<string, TextProblem> =>
   validateText(text, rejectReasonMaxLength)
+
+// ---- what was accepted is posted whole --------------------------------------------------------------------------
+// All lengths below are UTF-16 code units of the text Telegram shows (tags count 0, `&amp;` counts 1), the unit of
+// Telegram's limits and of `Validation.characterCount`.
+
+/** Telegram's limit for a text message. */
+export const messageLimit = 4096
+
+/** Telegram's limit for a photo's or voice note's caption. */
+export const captionLimit = 1024
+
+/** Digits of the longest id a post can show: ids are positive safe integers. */
+export const idMaxDigits = String(Number.MAX_SAFE_INTEGER).length
+
+/** What is stored of a Telegram profile's first name and username (services/Users.ts and the `users` table). */
+export const firstNameMaxLength = 256
+export const usernameMaxLength = 64
+
+/** The longest `authorLine`: first name, " @", username. */
+export const authorLineMaxLength = firstNameMaxLength + " @".length + usernameMaxLength
+
+/**
+ * What a channel post adds around the confession's text at most: `#ID` and a blank line above it, a blank line, "— "
+ * and the author line below it (views/ConfessionViews.ts `channelPost`; a media post's caption has the same frame).
+ * A view that adds more must grow this number, and the tests that prove the longest text fits will say so.
+ */
+export const postFrameMaxLength = "#".length + idMaxDigits + "\n\n".length + "\n\n— ".length + authorLineMaxLength
+
+/**
+ * The longest text that always fits a post of `limit` units (`messageLimit` for a text post, `captionLimit` for a
+ * media caption) with the longest header and author line the views can produce; 0 when nothing fits.
+ */
+export const longestPostText = (limit: number): number => Math.max(0, Math.floor(limit) - postFrameMaxLength)

@@ -2,13 +2,24 @@ import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import {
   authorLine,
+  authorLineMaxLength,
   canTransition,
+  captionLimit,
+  firstNameMaxLength,
   isDecided,
+  longestPostText,
+  messageLimit,
+  postFrameMaxLength,
   rejectReasonMaxLength,
   type Status,
+  usernameMaxLength,
   validateRejectReason
 } from "../../src/domain/Confession.ts"
-import { Empty, TooLong } from "../../src/domain/Validation.ts"
+import { ConfessionId } from "../../src/domain/Ids.ts"
+import { Empty, TooLong, validateText } from "../../src/domain/Validation.ts"
+// The view is the oracle for "posted whole": the frame counted here must be the one channelPost really adds.
+import * as ConfessionViews from "../../src/views/ConfessionViews.ts"
+import * as Html from "../../src/views/Html.ts"
 
 const statuses: ReadonlyArray<Status> = ["pending", "approved", "rejected", "deleted"]
 
@@ -62,5 +73,54 @@ describe("Confession", () => {
       validateRejectReason("x".repeat(501)),
       Result.fail(new TooLong({ length: 501, maxLength: 500 }))
     )
+  })
+
+  it("longestPostText - the limit minus the worst-case frame, never negative", () => {
+    assert.strictEqual(authorLineMaxLength, firstNameMaxLength + 2 + usernameMaxLength)
+    assert.strictEqual(postFrameMaxLength, "#9007199254740991\n\n".length + "\n\n— ".length + authorLineMaxLength)
+    const cases: ReadonlyArray<readonly [number, number]> = [
+      [messageLimit, 4096 - 345],
+      [captionLimit, 1024 - 345],
+      [postFrameMaxLength, 0],
+      [100, 0],
+      [0, 0],
+      [4096.9, 4096 - 345]
+    ]
+    for (const [limit, expected] of cases) assert.strictEqual(longestPostText(limit), expected, String(limit))
+  })
+
+  it("longestPostText - the longest accepted text is posted whole under the longest header and author line", () => {
+    const longest = longestPostText(messageLimit)
+    const id = ConfessionId.make(Number.MAX_SAFE_INTEGER)
+    // Every kind of character that could cost more than it seems: escaped, two units, plain.
+    const texts = ["a", "&", "<", "😀"].map((unit) => unit.repeat(Math.floor(longest / unit.length)).padEnd(longest, "a"))
+    for (const text of texts) {
+      // What validation accepts at this limit is exactly what the post must show.
+      assert.deepStrictEqual(validateText(text, longest), Result.succeed(text))
+      const post = ConfessionViews.channelPost(
+        {
+          id,
+          text,
+          anonymous: false,
+          authorFirstName: "&".repeat(firstNameMaxLength),
+          authorUsername: "u".repeat(usernameMaxLength)
+        },
+        "https://t.me/bot?start=c1"
+      )
+      assert.include(post.text, `\n\n${Html.escape(text)}\n\n— `, text.slice(0, 4))
+      assert.strictEqual(Html.visibleLength(post.text), messageLimit, text.slice(0, 4))
+    }
+    // One unit more and the same post must be cut: the frame is counted exactly, not generously.
+    const tooLong = ConfessionViews.channelPost(
+      {
+        id,
+        text: "a".repeat(longest + 1),
+        anonymous: false,
+        authorFirstName: "N".repeat(firstNameMaxLength),
+        authorUsername: "u".repeat(usernameMaxLength)
+      },
+      "https://t.me/bot?start=c1"
+    )
+    assert.notInclude(tooLong.text, "a".repeat(longest + 1))
   })
 })
