@@ -159,7 +159,7 @@ const settings: Config.Config<AppSettings> = Config.all({
   dbConnectionTtl: positiveDuration("DB_CONNECTION_TTL", "5 minutes"),
   dbAcquireTimeout: positiveDuration("DB_ACQUIRE_TIMEOUT", "10 seconds"),
   shutdownGrace: nonNegativeDuration("SHUTDOWN_GRACE", "10 seconds"),
-  confessionMaxLength: between("CONFESSION_MAX_LENGTH", 1, 3800, 3500),
+  confessionMaxLength: between("CONFESSION_MAX_LENGTH", 1, 3700, 3500),
   commentMaxLength: between("COMMENT_MAX_LENGTH", 1, 3800, 1000),
   commentsPageSize: between("COMMENTS_PAGE_SIZE", 1, 10, 5),
   reportThreshold: between("REPORT_THRESHOLD", 1, 1000, 3),

@@ -15,11 +15,7 @@ import {
   usernameMaxLength,
   validateRejectReason
 } from "../../src/domain/Confession.ts"
-import { ConfessionId } from "../../src/domain/Ids.ts"
-import { Empty, TooLong, validateText } from "../../src/domain/Validation.ts"
-// The view is the oracle for "posted whole": the frame counted here must be the one channelPost really adds.
-import * as ConfessionViews from "../../src/views/ConfessionViews.ts"
-import * as Html from "../../src/views/Html.ts"
+import { Empty, TooLong } from "../../src/domain/Validation.ts"
 
 const statuses: ReadonlyArray<Status> = ["pending", "approved", "rejected", "deleted"]
 
@@ -87,40 +83,5 @@ describe("Confession", () => {
       [4096.9, 4096 - 345]
     ]
     for (const [limit, expected] of cases) assert.strictEqual(longestPostText(limit), expected, String(limit))
-  })
-
-  it("longestPostText - the longest accepted text is posted whole under the longest header and author line", () => {
-    const longest = longestPostText(messageLimit)
-    const id = ConfessionId.make(Number.MAX_SAFE_INTEGER)
-    // Every kind of character that could cost more than it seems: escaped, two units, plain.
-    const texts = ["a", "&", "<", "😀"].map((unit) => unit.repeat(Math.floor(longest / unit.length)).padEnd(longest, "a"))
-    for (const text of texts) {
-      // What validation accepts at this limit is exactly what the post must show.
-      assert.deepStrictEqual(validateText(text, longest), Result.succeed(text))
-      const post = ConfessionViews.channelPost(
-        {
-          id,
-          text,
-          anonymous: false,
-          authorFirstName: "&".repeat(firstNameMaxLength),
-          authorUsername: "u".repeat(usernameMaxLength)
-        },
-        "https://t.me/bot?start=c1"
-      )
-      assert.include(post.text, `\n\n${Html.escape(text)}\n\n— `, text.slice(0, 4))
-      assert.strictEqual(Html.visibleLength(post.text), messageLimit, text.slice(0, 4))
-    }
-    // One unit more and the same post must be cut: the frame is counted exactly, not generously.
-    const tooLong = ConfessionViews.channelPost(
-      {
-        id,
-        text: "a".repeat(longest + 1),
-        anonymous: false,
-        authorFirstName: "N".repeat(firstNameMaxLength),
-        authorUsername: "u".repeat(usernameMaxLength)
-      },
-      "https://t.me/bot?start=c1"
-    )
-    assert.notInclude(tooLong.text, "a".repeat(longest + 1))
   })
 })

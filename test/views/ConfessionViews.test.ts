@@ -1,7 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Result } from "effect"
 import type { InlineKeyboardMarkup } from "grammy/types"
+import { firstNameMaxLength, longestPostText, messageLimit, usernameMaxLength } from "../../src/domain/Confession.ts"
 import { ConfessionId } from "../../src/domain/Ids.ts"
 import type { SystemStats } from "../../src/domain/Stats.ts"
+import { validateText } from "../../src/domain/Validation.ts"
 import * as ConfessionViews from "../../src/views/ConfessionViews.ts"
 import * as Html from "../../src/views/Html.ts"
 
@@ -196,5 +199,41 @@ describe("ConfessionViews", () => {
         "👍 Reactions: 50"
       ].join("\n")
     )
+  })
+
+  // The view is the oracle for "posted whole": the frame the domain counts must be the one channelPost really adds.
+  it("longestPostText - the longest accepted text is posted whole under the longest header and author line", () => {
+    const longest = longestPostText(messageLimit)
+    const id = ConfessionId.make(Number.MAX_SAFE_INTEGER)
+    // Every kind of character that could cost more than it seems: escaped, two units, plain.
+    const texts = ["a", "&", "<", "😀"].map((unit) => unit.repeat(Math.floor(longest / unit.length)).padEnd(longest, "a"))
+    for (const text of texts) {
+      // What validation accepts at this limit is exactly what the post must show.
+      assert.deepStrictEqual(validateText(text, longest), Result.succeed(text))
+      const post = ConfessionViews.channelPost(
+        {
+          id,
+          text,
+          anonymous: false,
+          authorFirstName: "&".repeat(firstNameMaxLength),
+          authorUsername: "u".repeat(usernameMaxLength)
+        },
+        "https://t.me/bot?start=c1"
+      )
+      assert.include(post.text, `\n\n${Html.escape(text)}\n\n— `, text.slice(0, 4))
+      assert.strictEqual(Html.visibleLength(post.text), messageLimit, text.slice(0, 4))
+    }
+    // One unit more and the same post must be cut: the frame is counted exactly, not generously.
+    const tooLong = ConfessionViews.channelPost(
+      {
+        id,
+        text: "a".repeat(longest + 1),
+        anonymous: false,
+        authorFirstName: "N".repeat(firstNameMaxLength),
+        authorUsername: "u".repeat(usernameMaxLength)
+      },
+      "https://t.me/bot?start=c1"
+    )
+    assert.notInclude(tooLong.text, "a".repeat(longest + 1))
   })
 })
