@@ -78,7 +78,7 @@ export class ConversationStoreError extends Data.TaggedError("ConversationStoreE
 
 /** Entries held, set after every write and every sweep. */
 export const entriesGauge = Metric.gauge("confessions_state_entries", {
-  description: "Conversation-state entries held in memory"
+  description: "Conversation-state entries held (with the Redis store: by all processes together)"
 })
 /** Unexpired entries removed because the store was full (least recently active first). */
 export const evictionsCounter = Metric.counter("confessions_state_evictions_total", {
