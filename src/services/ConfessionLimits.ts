@@ -1,10 +1,12 @@
 // Per-user spam limits on confessions: at most CONFESSIONS_PER_HOUR per hour and one per CONFESSION_COOLDOWN, kept in
-// Effect's RateLimiter store (in memory now; the Redis store makes the limits hold across several processes).
+// a RateLimiter store (in memory by default, bounded: RateLimiterStoreMemory; Effect's Redis store makes the limits
+// hold across several processes and restarts).
 // A failed check says how long to wait, so the user can be told when to try again.
 import { Context, Data, Duration, Effect, Layer } from "effect"
 import { RateLimiter } from "effect/persistence"
 import { AppConfig } from "../AppConfig.ts"
 import type { UserId } from "../domain/Ids.ts"
+import { RateLimiterStoreMemory } from "./RateLimiterStoreMemory.ts"
 
 export interface ConfessionLimitsOptions {
   /** CONFESSIONS_PER_HOUR: submissions per user within an hour. */
@@ -31,14 +33,15 @@ export class ConfessionLimits extends Context.Service<
     readonly check: (user: UserId) => Effect.Effect<void, ConfessionLimitsError | RateLimiter.RateLimiterError>
   }
 >()("confessions/services/ConfessionLimits") {
-  /** Needs a `RateLimiterStore`: `RateLimiter.layerStoreMemory`, or `layerStoreRedis` for several processes. */
+  /** Needs a `RateLimiterStore`: `RateLimiterStoreMemory.layer()`, or `RateLimiter.layerStoreRedis` for several
+   * processes. */
   static readonly layerNoDeps = (
     options: ConfessionLimitsOptions
   ): Layer.Layer<ConfessionLimits, never, RateLimiter.RateLimiterStore> => Layer.effect(ConfessionLimits, make(options))
 
-  /** Limits in this process's memory. */
+  /** Limits in this process's memory; a user's entries go once their windows have passed. */
   static readonly layer = (options: ConfessionLimitsOptions): Layer.Layer<ConfessionLimits> =>
-    ConfessionLimits.layerNoDeps(options).pipe(Layer.provide(RateLimiter.layerStoreMemory))
+    ConfessionLimits.layerNoDeps(options).pipe(Layer.provide(RateLimiterStoreMemory.layer()))
 
   static readonly layerConfig: Layer.Layer<ConfessionLimits, never, AppConfig> = Layer.unwrap(
     Effect.gen(function* () {

@@ -1,7 +1,8 @@
-// Where each user's flow (see domain/Conversation.ts) lives between two messages: an in-memory store, bounded in
-// size (least recently active user evicted first) and in time (idle entries expire after the TTL and a sweep fiber,
-// forked into the layer's scope, removes them and logs how many).
-import { Cause, Clock, Context, Duration, Effect, Layer, Metric, Option, Ref, Schedule } from "effect"
+// Where each user's flow (see domain/Conversation.ts) lives between two messages: a store bounded in size (least
+// recently active user evicted first) and in time (idle entries expire after the TTL and a sweep fiber, forked into
+// the layer's scope, removes them and logs how many). This module holds the service, the in-memory layer and what
+// both layers share; ConversationStoreRedis.ts holds the layer that several processes share through Redis.
+import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Ref, Schedule } from "effect"
 import { AppConfig } from "../AppConfig.ts"
 import type { Conversation } from "../domain/Conversation.ts"
 import type { UserId } from "../domain/Ids.ts"
@@ -26,9 +27,9 @@ export class ConversationStore extends Context.Service<
   ConversationStore,
   {
     /** The user's current flow; `None` when there is none or it has expired. Reading does not extend its life. */
-    readonly get: (user: UserId) => Effect.Effect<Option.Option<Conversation>>
+    readonly get: (user: UserId) => Effect.Effect<Option.Option<Conversation>, ConversationStoreError>
     /** Replaces the user's flow and marks them active now. May evict the least recently active user. */
-    readonly set: (user: UserId, state: Conversation) => Effect.Effect<void>
+    readonly set: (user: UserId, state: Conversation) => Effect.Effect<void, ConversationStoreError>
     /**
      * Atomic read-modify-write: `f` sees the current flow (`None` when absent or expired); `Some` stores the result
      * and marks the user active now, `None` removes the entry. Returns what `f` returned. `f` must be pure.
@@ -36,13 +37,16 @@ export class ConversationStore extends Context.Service<
     readonly update: (
       user: UserId,
       f: (current: Option.Option<Conversation>) => Option.Option<Conversation>
-    ) => Effect.Effect<Option.Option<Conversation>>
+    ) => Effect.Effect<Option.Option<Conversation>, ConversationStoreError>
     /** Forgets the user's flow; `true` when there was an unexpired one. */
-    readonly clear: (user: UserId) => Effect.Effect<boolean>
-    /** Entries held in memory, at most `maxEntries`; expired ones count until a sweep or a read removes them. */
-    readonly size: Effect.Effect<number>
+    readonly clear: (user: UserId) => Effect.Effect<boolean, ConversationStoreError>
+    /**
+     * Entries held (by this process, or by every process sharing the Redis store), at most `maxEntries`; expired
+     * ones count until a sweep or a read removes them.
+     */
+    readonly size: Effect.Effect<number, ConversationStoreError>
     /** One sweep step (the background fiber runs this every interval): removes expired entries, logs, records. */
-    readonly sweep: Effect.Effect<SweepResult>
+    readonly sweep: Effect.Effect<SweepResult, ConversationStoreError>
   }
 >()("confessions/services/ConversationStore") {
   /** A store with explicit settings, as tests and scripts use it. */
@@ -63,12 +67,18 @@ export class ConversationStore extends Context.Service<
   )
 }
 
-// The store has no failure modes of its own (memory is bounded by eviction, not by refusing writes), so it has no
-// error class: every method succeeds.
+/**
+ * The store could not be reached (the Redis layer only: the in-memory store is bounded by eviction, not by refusing
+ * writes, and never fails). The router answers it like any unexpected failure: "a temporary problem".
+ */
+export class ConversationStoreError extends Data.TaggedError("ConversationStoreError")<{
+  readonly reason: "Unavailable"
+  readonly cause: unknown
+}> {}
 
 /** Entries held, set after every write and every sweep. */
 export const entriesGauge = Metric.gauge("confessions_state_entries", {
-  description: "Conversation-state entries held in memory"
+  description: "Conversation-state entries held (with the Redis store: by all processes together)"
 })
 /** Unexpired entries removed because the store was full (least recently active first). */
 export const evictionsCounter = Metric.counter("confessions_state_evictions_total", {
@@ -101,16 +111,7 @@ interface Step<A> {
 }
 
 const make = Effect.fnUntraced(function* (options: ConversationStoreOptions) {
-  const ttl = Duration.toMillis(Duration.fromInputUnsafe(options.ttl))
-  const maxEntries = options.maxEntries
-  const interval = Duration.fromInputUnsafe(options.sweepInterval)
-  // AppConfig already rejects these; a caller of `layer` passing them has a bug (a zero interval would spin).
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    return yield* Effect.die(new RangeError(`ConversationStore: maxEntries must be a positive integer, got ${maxEntries}`))
-  }
-  if (!(ttl > 0) || !Duration.isFinite(interval) || !Duration.isGreaterThan(interval, Duration.zero)) {
-    return yield* Effect.die(new RangeError("ConversationStore: ttl and sweepInterval must be positive and finite"))
-  }
+  const { ttl, maxEntries, interval } = yield* settingsOf(options)
 
   // Invariants (the trick of effect's Cache: a JavaScript Map iterates in insertion order):
   // - every write deletes the user's key and re-inserts it, so iteration order is activity order, least recently
@@ -158,9 +159,9 @@ const make = Effect.fnUntraced(function* (options: ConversationStoreOptions) {
     return { expired, evicted }
   }
 
-  const sweep: Effect.Effect<SweepResult> = Effect.gen(function* () {
-    const started = yield* Clock.currentTimeNanos
-    const result = yield* step((map, now) => {
+  const sweep = yield* startSweeping(
+    interval,
+    step((map, now) => {
       let removed = 0
       for (const [user, entry] of map) {
         if (!isExpired(entry, now)) break
@@ -169,22 +170,6 @@ const make = Effect.fnUntraced(function* (options: ConversationStoreOptions) {
       }
       return { result: { removed, active: map.size }, expired: removed, evicted: 0, size: map.size }
     })
-    const finished = yield* Clock.currentTimeNanos
-    yield* Metric.update(sweepDuration, Number(finished - started) / 1e9)
-    yield* Effect.logInfo(`state sweep: removed ${result.removed} expired, ${result.active} active`)
-    return result
-  })
-
-  // A failure in a forked loop would end it without a word: log it and keep sweeping. Interruption (the layer's
-  // scope closing) is not a failure and ends the loop.
-  const sweepLogged = sweep.pipe(
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.logError("state sweep failed", cause)
-    )
-  )
-  yield* Effect.sleep(interval).pipe(
-    Effect.andThen(Effect.repeat(sweepLogged, Schedule.spaced(interval))),
-    Effect.forkScoped
   )
 
   return ConversationStore.of({
@@ -226,7 +211,58 @@ const make = Effect.fnUntraced(function* (options: ConversationStoreOptions) {
   })
 })
 
-const record = <A>(s: Step<A>): Effect.Effect<void> =>
+/** Options checked and converted, shared by both layers. */
+export const settingsOf = (options: ConversationStoreOptions) =>
+  Effect.suspend(() => {
+    const ttl = Duration.toMillis(Duration.fromInputUnsafe(options.ttl))
+    const maxEntries = options.maxEntries
+    const interval = Duration.fromInputUnsafe(options.sweepInterval)
+    // AppConfig already rejects these; a caller of `layer` passing them has a bug (a zero interval would spin).
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      return Effect.die(new RangeError(`ConversationStore: maxEntries must be a positive integer, got ${maxEntries}`))
+    }
+    if (!(ttl > 0) || !Number.isFinite(ttl) || !Duration.isFinite(interval) || !Duration.isGreaterThan(interval, Duration.zero)) {
+      return Effect.die(new RangeError("ConversationStore: ttl and sweepInterval must be positive and finite"))
+    }
+    return Effect.succeed({ ttl, maxEntries, interval })
+  })
+
+/**
+ * Wraps one layer's removal step into the store's `sweep` (timed, logged as `state sweep: removed N expired, M
+ * active`) and forks the loop that runs it every `interval` into the layer's scope. Shared by both layers so their
+ * logs and metrics cannot drift apart.
+ */
+export const startSweeping = <E>(interval: Duration.Duration, removeExpired: Effect.Effect<SweepResult, E>) =>
+  Effect.gen(function* () {
+    const sweep: Effect.Effect<SweepResult, E> = Effect.gen(function* () {
+      const started = yield* Clock.currentTimeNanos
+      const result = yield* removeExpired
+      const finished = yield* Clock.currentTimeNanos
+      yield* Metric.update(sweepDuration, Number(finished - started) / 1e9)
+      yield* Effect.logInfo(`state sweep: removed ${result.removed} expired, ${result.active} active`)
+      return result
+    })
+    // A failure in a forked loop would end it without a word: log it and keep sweeping. Interruption (the layer's
+    // scope closing) is not a failure and ends the loop. `spaced` counts from the end of the previous sweep, so a
+    // slow sweep (a Redis round trip) never overlaps the next one.
+    const sweepLogged = sweep.pipe(
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : Effect.logError("state sweep failed", cause)
+      )
+    )
+    yield* Effect.sleep(interval).pipe(
+      Effect.andThen(Effect.repeat(sweepLogged, Schedule.spaced(interval))),
+      Effect.forkScoped
+    )
+    return sweep
+  })
+
+/** Records what one store operation did: entries found expired or evicted, and the entries held afterwards. */
+export const record = (s: {
+  readonly expired: number
+  readonly evicted: number
+  readonly size: number | undefined
+}): Effect.Effect<void> =>
   Effect.all([
     s.size !== undefined ? Metric.update(entriesGauge, s.size) : Effect.void,
     s.expired > 0 ? Metric.update(expirationsCounter, s.expired) : Effect.void,
