@@ -15,6 +15,7 @@ import * as Moderate from "./features/Moderate.ts"
 import * as MyComments from "./features/MyComments.ts"
 import * as Profile from "./features/Profile.ts"
 import * as ReactionsFeature from "./features/Reactions.ts"
+import * as Reports from "./features/Reports.ts"
 import * as Start from "./features/Start.ts"
 import * as Logging from "./Logging.ts"
 import * as Health from "./http/Health.ts"
@@ -27,7 +28,9 @@ import { Confessions } from "./services/Confessions.ts"
 import { ConversationStore } from "./services/ConversationStore.ts"
 import { Feedback } from "./services/Feedback.ts"
 import { Moderation } from "./services/Moderation.ts"
-import { Publisher } from "./services/Publisher.ts"
+import { BotIdentity } from "./services/BotIdentity.ts"
+import { ChannelPosts } from "./services/ChannelPosts.ts"
+import { Courier } from "./services/Courier.ts"
 import { Reactions } from "./services/Reactions.ts"
 import { StatsCache } from "./services/StatsCache.ts"
 import { StatsQueries } from "./services/StatsQueries.ts"
@@ -37,29 +40,33 @@ import * as Database from "./sql/Database.ts"
 import { Dispatcher } from "./updates/Dispatcher.ts"
 import * as Polling from "./updates/Polling.ts"
 import { Inbox } from "./sql/Inbox.ts"
+import { Outbox } from "./sql/Outbox.ts"
 import { Processed } from "./sql/Processed.ts"
 import { Router } from "./updates/Router.ts"
 import * as Webhook from "./updates/Webhook.ts"
-import * as ConfessionViews from "./views/ConfessionViews.ts"
 import * as Messages from "./views/Messages.ts"
 
-/** Everything handlers may use. The Publisher (and its recovery fiber) sits on top: it needs Confessions. */
-/** What the publisher posts and tells the author, rendered by the views. */
-const publisherTexts = { channelPost: ConfessionViews.channelPost, authorApproved: Messages.authorApproved }
+/** What the courier writes itself, rendered by the views. */
+const courierTexts = { channelPostFailing: Messages.channelPostFailing }
 
-export const services = Publisher.layerConfig(publisherTexts).pipe(
-  Layer.provideMerge(
-    Layer.mergeAll(
-      ConversationStore.layerConfig,
-      Confessions.layerConfig,
-      Moderation.layer,
-      AdminNotifications.layer,
-      ConfessionLimits.layerConfig,
-      Comments.layerConfig,
-      Reactions.layerConfig,
-      Feedback.layerConfig
-    )
-  ),
+/**
+ * Everything handlers may use, bottom-up: the update ledger, users, the Telegram client, the statistics cache, the
+ * outbox with the admins' fan-out and the courier that delivers it, and the repositories on top.
+ */
+export const services = Layer.mergeAll(
+  ConversationStore.layerConfig,
+  Confessions.layerConfig,
+  Moderation.layer,
+  ConfessionLimits.layerConfig,
+  Comments.layerConfig,
+  Reactions.layerConfig,
+  Feedback.layerConfig,
+  ChannelPosts.layerConfig,
+  BotIdentity.layer
+).pipe(
+  Layer.provideMerge(Courier.layer({ texts: courierTexts })),
+  Layer.provideMerge(AdminNotifications.layerConfig),
+  Layer.provideMerge(Outbox.layer),
   Layer.provideMerge(StatsCache.layerConfig.pipe(Layer.provide(StatsQueries.layer))),
   Layer.provideMerge(
     Layer.unwrap(
@@ -128,6 +135,7 @@ const features = Layer.mergeAll(
   Admin.layer,
   CommentsFeature.layer,
   ReactionsFeature.layer,
+  Reports.layer,
   FeedbackFeature.layer,
   MyComments.layer,
   Fallback.layer

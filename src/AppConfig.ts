@@ -9,6 +9,8 @@ export interface AppSettings {
   readonly dataDir: string
   readonly adminIds: ReadonlyArray<number>
   readonly channelId: Option.Option<string>
+  /** Longest random delay before admins hear of a new confession, so its arrival does not match the author's moment. */
+  readonly adminNotifyJitter: Duration.Duration
   readonly botMode: "polling" | "webhook"
   /** Present exactly when `botMode` is `webhook`. */
   readonly webhook: Option.Option<WebhookSettings>
@@ -135,6 +137,7 @@ const settings: Config.Config<AppSettings> = Config.all({
   dataDir: Config.NonEmptyString("DATA_DIR").pipe(Config.withDefault("./data")),
   adminIds: adminIdList.pipe(Config.withDefault<ReadonlyArray<number>>([])),
   channelId: Config.option(Config.NonEmptyString("CHANNEL_ID")),
+  adminNotifyJitter: nonNegativeDuration("ADMIN_NOTIFY_JITTER", "60 seconds"),
   botMode,
   webhook: botMode.pipe(
     Config.flatMap((mode) =>

@@ -34,7 +34,7 @@ const envExample = () => Effect.sync(() => readFileSync(new URL("../.env.example
 const documentedOrder = [
   "BOT_TOKEN", "TELEGRAM_API_ROOT", "TELEGRAM_RATE_GLOBAL", "TELEGRAM_RATE_PER_CHAT", "TELEGRAM_RATE_PER_CHAT_BURST",
   "TELEGRAM_RATE_PER_GROUP", "DATABASE_URL", "DATA_DIR", "ADMIN_IDS", "CHANNEL_ID", "BOT_MODE", "WEBHOOK_URL",
-  "WEBHOOK_SECRET", "HTTP_PORT", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL", "STATE_MAX_ENTRIES",
+  "WEBHOOK_SECRET", "HTTP_PORT", "ADMIN_NOTIFY_JITTER", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL", "STATE_MAX_ENTRIES",
   "STATE_SWEEP_INTERVAL", "STATS_CACHE_TTL", "STATS_CACHE_CAPACITY", "DB_POOL_MAX", "DB_CONNECTION_TTL",
   "DB_ACQUIRE_TIMEOUT", "SHUTDOWN_GRACE", "CONFESSION_MAX_LENGTH", "COMMENT_MAX_LENGTH", "COMMENTS_PAGE_SIZE",
   "REPORT_THRESHOLD", "CONFESSIONS_PER_HOUR", "CONFESSION_COOLDOWN", "LOG_LEVEL", "LOG_FORMAT"
@@ -53,6 +53,7 @@ describe("AppConfig", () => {
       assert.strictEqual(config.dataDir, "./data")
       assert.deepStrictEqual(config.adminIds, [])
       assert.isTrue(Option.isNone(config.channelId))
+      assert.deepStrictEqual(config.adminNotifyJitter, Duration.seconds(60))
       assert.strictEqual(config.botMode, "polling")
       assert.isTrue(Option.isNone(config.webhook))
       assert.strictEqual(config.httpPort, 8080)

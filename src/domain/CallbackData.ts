@@ -29,7 +29,9 @@ export type CallbackData = Data.TaggedEnum<{
   MyCommentsPage: { readonly page: number }
   ToggleAnonymity: {}
   FeedbackResolve: { readonly feedbackId: FeedbackId }
+  FeedbackReply: { readonly feedbackId: FeedbackId }
   FeedbackPage: { readonly page: number }
+  ReportsPage: { readonly page: number }
   Noop: {}
 }>
 
@@ -46,6 +48,7 @@ export const {
   CommentsPage,
   Dislike,
   FeedbackPage,
+  FeedbackReply,
   FeedbackResolve,
   HideComment,
   KeepComment,
@@ -59,6 +62,7 @@ export const {
   PreviewToggleAnonymous,
   RepliesPage,
   Reply,
+  ReportsPage,
   Reject,
   Report,
   ToggleAnonymity
@@ -108,7 +112,9 @@ const specs = {
   MyCommentsPage: { code: "mc", fields: { page: true } },
   ToggleAnonymity: { code: "ta", fields: {} },
   FeedbackResolve: { code: "fr", fields: { feedbackId: true } },
+  FeedbackReply: { code: "fy", fields: { feedbackId: true } },
   FeedbackPage: { code: "fp", fields: { page: true } },
+  ReportsPage: { code: "rs", fields: { page: true } },
   Noop: { code: "no", fields: {} }
 } as const satisfies { readonly [K in Tag]: Spec<K> }
 

@@ -1,7 +1,7 @@
 // The flows a user can be in between two messages: what the bot is waiting for and the context it needs when the
 // next message arrives. A tagged union with a Schema, so a shared store (Redis) can keep it as JSON.
 import { Schema } from "effect"
-import { CommentId, ConfessionId } from "./Ids.ts"
+import { CommentId, ConfessionId, FeedbackId } from "./Ids.ts"
 
 export const Conversation = Schema.TaggedUnion({
   /** `/confess` was pressed; the next text is the confession. */
@@ -15,7 +15,9 @@ export const Conversation = Schema.TaggedUnion({
   /** `/feedback` was sent. */
   AwaitingFeedback: {},
   /** An admin pressed ❌ Reject; the next text is the optional reason passed on to the author. */
-  AwaitingRejectReason: { confessionId: ConfessionId }
+  AwaitingRejectReason: { confessionId: ConfessionId },
+  /** An admin pressed ↩️ Reply on feedback; the next text is relayed to its sender. */
+  AwaitingFeedbackReply: { feedbackId: FeedbackId }
 })
 export type Conversation = typeof Conversation.Type
 
@@ -25,6 +27,7 @@ export type AwaitingComment = typeof Conversation.cases.AwaitingComment.Type
 export type AwaitingReply = typeof Conversation.cases.AwaitingReply.Type
 export type AwaitingFeedback = typeof Conversation.cases.AwaitingFeedback.Type
 export type AwaitingRejectReason = typeof Conversation.cases.AwaitingRejectReason.Type
+export type AwaitingFeedbackReply = typeof Conversation.cases.AwaitingFeedbackReply.Type
 
 /** The states without fields are values: one shared instance each, so a thousand waiting users cost no objects. */
 export const awaitingConfession: AwaitingConfession = Conversation.cases.AwaitingConfession.make({})
@@ -41,6 +44,9 @@ export const awaitingReply = (confessionId: ConfessionId, commentId: CommentId):
 
 export const awaitingRejectReason = (confessionId: ConfessionId): AwaitingRejectReason =>
   Conversation.cases.AwaitingRejectReason.make({ confessionId })
+
+export const awaitingFeedbackReply = (feedbackId: FeedbackId): AwaitingFeedbackReply =>
+  Conversation.cases.AwaitingFeedbackReply.make({ feedbackId })
 
 /** The JSON form, e.g. `{"_tag":"AwaitingReply","confessionId":7,"commentId":12}`, for an external store. */
 export const ConversationFromJson = Schema.fromJsonString(Conversation)

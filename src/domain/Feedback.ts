@@ -9,5 +9,7 @@ export interface FeedbackItem {
   readonly status: "open" | "resolved"
   readonly resolvedBy: number | null
   readonly resolvedAt: Date | null
+  /** The admins' latest answer, relayed to the sender. */
+  readonly adminNote: string | null
   readonly createdAt: Date
 }

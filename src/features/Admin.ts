@@ -2,11 +2,12 @@
 // channel post) and /block, /unblock c<ID> | m<ID>, which act on content and never reveal who its author is.
 // Every route here is admin-only; the router answers "admins only" to everyone else.
 import { Clock, Effect, Layer, Option } from "effect"
-import { AppConfig } from "../AppConfig.ts"
-import * as Channel from "../domain/Channel.ts"
+import * as BotCall from "../domain/BotCall.ts"
 import * as ContentRef from "../domain/ContentRef.ts"
-import type { ConfessionId, UserId } from "../domain/Ids.ts"
+import type { UserId } from "../domain/Ids.ts"
 import { AdminNotifications } from "../services/AdminNotifications.ts"
+import { ChannelPosts } from "../services/ChannelPosts.ts"
+import { Courier } from "../services/Courier.ts"
 import { Confessions } from "../services/Confessions.ts"
 import { Moderation } from "../services/Moderation.ts"
 import { StatsCache } from "../services/StatsCache.ts"
@@ -19,10 +20,11 @@ import * as Messages from "../views/Messages.ts"
 export const layer = Layer.effectDiscard(
   Effect.gen(function* () {
     const router = yield* Router
-    const config = yield* AppConfig
     const confessions = yield* Confessions
     const moderation = yield* Moderation
-    const notifications = yield* AdminNotifications
+    const admins = yield* AdminNotifications
+    const channel = yield* ChannelPosts
+    const courier = yield* Courier
     const stats = yield* StatsCache
     const telegram = yield* Telegram
     const adminOnly = { adminOnly: true } as const
@@ -63,53 +65,30 @@ export const layer = Layer.effectDiscard(
       adminOnly
     )
 
-    /** Removes the channel post of a deleted confession; says what became of it. */
-    const removePost = (post: Option.Option<number>) =>
-      Effect.gen(function* () {
-        if (Option.isNone(post)) return "none" as const
-        if (Option.isNone(config.channelId)) return "noChannel" as const
-        return yield* telegram.deleteMessage(Channel.chatId(config.channelId.value), post.value).pipe(
-          Effect.as("removed" as const),
-          Effect.catchCause((cause) => Effect.as(Effect.logWarning("could not delete a channel post", cause), "failed" as const))
-        )
-      })
-
-    /** The admins' copies of a deleted confession say so (best effort: the deletion itself is done). */
-    const markCopiesDeleted = (id: ConfessionId) =>
-      Effect.gen(function* () {
-        const confession = yield* confessions.get(id)
-        if (Option.isNone(confession)) return
-        const view = ConfessionViews.outcome(confession.value, "deleted")
-        const copies = yield* notifications.copiesOf("confession", id)
-        yield* Effect.forEach(copies, (copy) => telegram.editMessageText(copy.chatId, copy.messageId, view.text), {
-          concurrency: 8,
-          discard: true
-        })
-      }).pipe(Effect.catchCause((cause) => Effect.logWarning(`could not update the admins' copies of #${id}`, cause)))
-
     yield* router.onCommand(
       "delete",
       Effect.fn("Admin.delete")(function* (context) {
         const ref = ContentRef.confession(context.args)
         if (Option.isNone(ref)) return yield* new Reply({ text: Messages.deleteUsage })
         const id = ref.value
-        const post = yield* moderation.delete(id, context.user.id).pipe(
-          Effect.catchTag("ModerationError", (error) =>
-            Effect.fail(
-              new Reply({
-                text: error.reason._tag === "AlreadyDecided" ? Messages.alreadyDeleted(id) : Messages.confessionNotFound(id)
-              })
-            )
-          )
-        )
-        const removal = yield* Effect.uninterruptible(
+        // The deletion, the post's removal, every admin's copy saying so and the answer commit together.
+        yield* courier.commit(
           Effect.gen(function* () {
-            const removal = yield* removePost(post)
-            yield* markCopiesDeleted(id)
-            return removal
+            const deleted = yield* moderation.delete(id, context.user.id).pipe(
+              Effect.catchTag("ModerationError", (error) =>
+                Effect.fail(
+                  new Reply({
+                    text: error.reason._tag === "AlreadyDecided" ? Messages.alreadyDeleted(id) : Messages.confessionNotFound(id)
+                  })
+                )
+              )
+            )
+            const hadPost = yield* channel.withdraw(id, deleted.channelMessageId)
+            const removal: Messages.PostRemoval = !hadPost ? "none" : Option.isNone(channel.channelId) ? "noChannel" : "removing"
+            yield* admins.close(`confession:${id}`, "deleted", ConfessionViews.outcome(deleted, "deleted").text)
+            yield* courier.answer([BotCall.sendMessage(context.chatId, Messages.deleted(id, removal))])
           })
         )
-        yield* telegram.sendMessage(context.chatId, Messages.deleted(id, removal))
       }),
       adminOnly
     )
@@ -124,10 +103,16 @@ export const layer = Layer.effectDiscard(
           const ref = ContentRef.subject(context.args)
           if (Option.isNone(ref)) return yield* new Reply({ text: Messages.blockUsage(command) })
           const subject = ref.value
-          const changed = yield* act(subject, context.user.id).pipe(
-            Effect.catchTag("ModerationError", () => Effect.fail(new Reply({ text: Messages.subjectNotFound(subject.kind, subject.id) })))
+          yield* courier.commit(
+            Effect.gen(function* () {
+              yield* act(subject, context.user.id).pipe(
+                Effect.catchTag("ModerationError", () =>
+                  Effect.fail(new Reply({ text: Messages.subjectNotFound(subject.kind, subject.id) }))
+                )
+              )
+              yield* courier.answer([BotCall.sendMessage(context.chatId, done(subject.kind, subject.id))])
+            })
           )
-          yield* telegram.sendMessage(context.chatId, done(subject.kind, subject.id, changed))
         }),
         adminOnly
       )

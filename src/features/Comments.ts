@@ -3,13 +3,15 @@
 // view, and "someone commented on your confession" to the confession's author. Commenters are never named.
 import { Effect, Layer, Option } from "effect"
 import { AppConfig } from "../AppConfig.ts"
+import * as BotCall from "../domain/BotCall.ts"
 import * as ContentRef from "../domain/ContentRef.ts"
 import * as Conversation from "../domain/Conversation.ts"
-import type { CommentId, ConfessionId, UserId } from "../domain/Ids.ts"
+import type { CommentId, ConfessionId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import { Comments } from "../services/Comments.ts"
 import { Confessions } from "../services/Confessions.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
+import { Courier } from "../services/Courier.ts"
 import { Telegram } from "../services/Telegram.ts"
 import type { User } from "../services/Users.ts"
 import { Reply, Router } from "../updates/Router.ts"
@@ -24,6 +26,7 @@ export const layer = Layer.effectDiscard(
     const confessions = yield* Confessions
     const conversations = yield* ConversationStore
     const telegram = yield* Telegram
+    const courier = yield* Courier
     const config = yield* AppConfig
 
     const present = (chatId: number, messageId: number | undefined, view: Keyboards.View) =>
@@ -46,21 +49,11 @@ export const layer = Layer.effectDiscard(
       yield* telegram.sendMessage(chatId, Messages.askComment(confessionId, config.commentMaxLength))
     })
 
-    /** Tells the confession's author about a new comment; a failure to reach them never undoes the comment. */
-    const notifyAuthor = (authorId: UserId, confessionId: ConfessionId) => {
-      const notice = CommentViews.newCommentNotice(confessionId)
-      return telegram.sendMessage(authorId, notice.text, { replyMarkup: notice.keyboard }).pipe(
-        Effect.asVoid,
-        // The error names the method and Telegram's reason, never the author.
-        Effect.catchTag("TelegramError", (error) =>
-          Effect.logWarning("could not tell a confession's author about a new comment", error.message)
-        )
-      )
-    }
-
     /**
-     * Stores the text as a comment (or a reply under `parentId`), answers, and notifies the confession's author unless
-     * they wrote it. A text problem keeps the flow so the user can try again; any other refusal ends it.
+     * Stores the text as a comment (or a reply under `parentId`) together with the answer and the notice to the
+     * confession's author (or the replied comment's writer), unless they wrote it themselves. The notice goes out
+     * through the courier, never in this update, so nothing the writer waits for depends on who the author is. A text
+     * problem keeps the flow so the user can try again; any other refusal ends it.
      */
     const write = Effect.fnUntraced(function* (
       user: User,
@@ -71,21 +64,37 @@ export const layer = Layer.effectDiscard(
     ) {
       if (text === undefined) return yield* new Reply({ text: Messages.textOnly(parentId === undefined ? "comment" : "reply") })
       const ending = (reply: Reply) => Effect.andThen(conversations.clear(user.id), Effect.fail(reply))
-      const added = yield* comments.add({ confessionId, author: user, text, parentId }).pipe(
-        Effect.catchReasons("CommentsError", {
-          Invalid: (reason) =>
-            Effect.fail(
-              new Reply({ text: Messages.textProblem(reason.problem, parentId === undefined ? "comment" : "reply") })
-            ),
-          ConfessionNotFound: () => ending(notFound(confessionId)),
-          CommentNotFound: () => ending(new Reply({ text: Messages.commentNotFound })),
-          Blocked: () => ending(new Reply({ text: Messages.blocked }))
+      yield* courier.commit(
+        Effect.gen(function* () {
+          const added = yield* comments.add({ confessionId, author: user, text, parentId }).pipe(
+            Effect.catchReasons("CommentsError", {
+              Invalid: (reason) =>
+                Effect.fail(
+                  new Reply({ text: Messages.textProblem(reason.problem, parentId === undefined ? "comment" : "reply") })
+                ),
+              ConfessionNotFound: () => ending(notFound(confessionId)),
+              CommentNotFound: () => ending(new Reply({ text: Messages.commentNotFound })),
+              Blocked: () => ending(new Reply({ text: Messages.blocked }))
+            })
+          )
+          const done = parentId === undefined ? CommentViews.commentAdded(confessionId) : CommentViews.replyAdded(parentId)
+          yield* courier.answer([BotCall.sendMessage(chatId, done.text, done.keyboard)])
+          if (Option.isSome(added.notify)) {
+            const notice =
+              parentId === undefined
+                ? CommentViews.newCommentNotice(confessionId)
+                : CommentViews.newReplyNotice(confessionId, parentId)
+            yield* courier.send([
+              {
+                key: `comment:${added.comment.id}:notice`,
+                kind: "notice",
+                call: BotCall.sendMessage(added.notify.value, notice.text, notice.keyboard)
+              }
+            ])
+          }
         })
       )
       yield* conversations.clear(user.id)
-      const done = parentId === undefined ? CommentViews.commentAdded(confessionId) : CommentViews.replyAdded(parentId)
-      yield* telegram.sendMessage(chatId, done.text, { replyMarkup: done.keyboard })
-      if (!added.comment.authorTag) yield* notifyAuthor(added.confessionAuthorId, confessionId)
     })
 
     yield* router.onDeepLink(

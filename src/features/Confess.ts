@@ -4,10 +4,12 @@ import { Effect, Layer, Option, Result } from "effect"
 import { AppConfig } from "../AppConfig.ts"
 import type * as CallbackData from "../domain/CallbackData.ts"
 import * as Conversation from "../domain/Conversation.ts"
-import { type ConfessionId, UserId } from "../domain/Ids.ts"
+import type { UserId } from "../domain/Ids.ts"
 import * as Permissions from "../domain/Permissions.ts"
 import { validateText } from "../domain/Validation.ts"
+import * as BotCall from "../domain/BotCall.ts"
 import { AdminNotifications } from "../services/AdminNotifications.ts"
+import { Courier } from "../services/Courier.ts"
 import { ConfessionLimits, type ConfessionLimitsError } from "../services/ConfessionLimits.ts"
 import { Confessions, type ConfessionsError } from "../services/Confessions.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
@@ -25,7 +27,8 @@ export const layer = Layer.effectDiscard(
     const conversations = yield* ConversationStore
     const confessions = yield* Confessions
     const limits = yield* ConfessionLimits
-    const notifications = yield* AdminNotifications
+    const admins = yield* AdminNotifications
+    const courier = yield* Courier
     const telegram = yield* Telegram
     const maxLength = config.confessionMaxLength
 
@@ -60,20 +63,6 @@ export const layer = Layer.effectDiscard(
         Option.isSome(state) && state.value._tag === "ConfessionPreview"
           ? Effect.succeed(state.value)
           : Effect.fail(new Reply({ text: Messages.previewExpired }))
-      )
-
-    /** Every admin gets a copy with the decision buttons; one admin being unreachable does not stop the others. */
-    const notifyAdmins = (id: ConfessionId, view: Keyboards.View) =>
-      Effect.forEach(
-        config.adminIds,
-        (adminId) =>
-          telegram.sendMessage(adminId, view.text, { replyMarkup: view.keyboard }).pipe(
-            Effect.flatMap((messageId) =>
-              notifications.record({ kind: "confession", subjectId: id, adminId: UserId.make(adminId), chatId: adminId, messageId })
-            ),
-            Effect.catchCause((cause) => Effect.logWarning(`could not notify an admin about confession #${id}`, cause))
-          ),
-        { concurrency: 8, discard: true }
       )
 
     const limitReply = (error: ConfessionLimitsError) =>
@@ -149,13 +138,25 @@ export const layer = Layer.effectDiscard(
         yield* refuseBlocked(context.user)
         // The limit is spent only on a real submission, never for a preview; a refused press keeps the draft.
         yield* limits.check(context.user.id).pipe(Effect.catchTag("ConfessionLimitsError", (e) => Effect.fail(limitReply(e))))
-        const confession = yield* confessions
-          .submit({ author: context.user, text: draft.text, anonymous: draft.anonymous })
-          .pipe(Effect.catchTag("ConfessionsError", (e) => Effect.fail(submitReply(e))))
+        // The confession, the author's confirmation and the admins' notices (after a random delay, so their arrival
+        // does not tell when the author was online) commit together.
+        yield* courier.commit(
+          Effect.gen(function* () {
+            const confession = yield* confessions
+              .submit({ author: context.user, text: draft.text, anonymous: draft.anonymous })
+              .pipe(Effect.catchTag("ConfessionsError", (e) => Effect.fail(submitReply(e))))
+            yield* courier.answer([
+              BotCall.showInPlace(context.chatId, context.messageId, Messages.submitted(confession.id)),
+              BotCall.answerCallback(context.callbackQueryId, Messages.submittedToast)
+            ])
+            yield* admins.notify(
+              `confession:${confession.id}`,
+              ConfessionViews.adminNotification(confession, context.user),
+              { delayed: true }
+            )
+          })
+        )
         yield* conversations.clear(context.user.id)
-        yield* showInPlace(context, { text: Messages.submitted(confession.id) })
-        yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: Messages.submittedToast })
-        yield* notifyAdmins(confession.id, ConfessionViews.adminNotification(confession, context.user))
       })
     )
 

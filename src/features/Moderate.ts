@@ -1,15 +1,19 @@
-// The admins' ✅ Approve and ❌ Reject buttons (on the notification and in /pending). Approving decides exactly once
-// (the database picks the winner), posts to the channel with the comments button (through the Publisher, whose
-// recovery posts it later if this fails or the process dies first), tells the author with the post's link and turns
-// every admin's copy into the outcome. Rejecting tells the author and asks the admin for an optional reason, which
-// their next text (or /skip) answers.
+// The admins' ✅ Approve and ❌ Reject buttons (on the notification and in /pending). A decision is taken exactly once
+// (the database picks the winner) and commits together with everything it causes: the channel post with the comments
+// button, the author's notice (with the post's link once it is out), every admin's copy turned into the outcome, and
+// the answer to the admin who pressed. Rejecting then asks for an optional reason, which their next text (or /skip)
+// answers; the author gets it through the same outbox.
 import { Effect, Layer, Option } from "effect"
+import * as BotCall from "../domain/BotCall.ts"
 import * as Conversation from "../domain/Conversation.ts"
+import * as DeepLink from "../domain/DeepLink.ts"
 import type { ConfessionId } from "../domain/Ids.ts"
 import { AdminNotifications } from "../services/AdminNotifications.ts"
+import { BotIdentity } from "../services/BotIdentity.ts"
+import { ChannelPosts } from "../services/ChannelPosts.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
+import { Courier } from "../services/Courier.ts"
 import { type ModeratedConfession, Moderation, type ModerationError } from "../services/Moderation.ts"
-import { type Publication, Publisher } from "../services/Publisher.ts"
 import { Telegram } from "../services/Telegram.ts"
 import { Reply, Router } from "../updates/Router.ts"
 import * as ConfessionViews from "../views/ConfessionViews.ts"
@@ -19,8 +23,10 @@ export const layer = Layer.effectDiscard(
   Effect.gen(function* () {
     const router = yield* Router
     const moderation = yield* Moderation
-    const publisher = yield* Publisher
-    const notifications = yield* AdminNotifications
+    const channel = yield* ChannelPosts
+    const admins = yield* AdminNotifications
+    const courier = yield* Courier
+    const bot = yield* BotIdentity
     const conversations = yield* ConversationStore
     const telegram = yield* Telegram
 
@@ -35,58 +41,45 @@ export const layer = Layer.effectDiscard(
         })
       )
 
-    /** Tells the author; a user who blocked the bot must not turn a finished decision into an error. */
-    const tellAuthor = (confession: ModeratedConfession, text: string) =>
-      telegram
-        .sendMessage(confession.authorId, text)
-        .pipe(Effect.catchCause((cause) => Effect.logWarning(`could not tell the author of confession #${confession.id}`, cause)))
+    const topic = (id: ConfessionId) => `confession:${id}`
 
-    /**
-     * Every admin's copy shows the outcome and loses its buttons, so nobody acts twice. Best effort: the decision is
-     * made, and a copy left with its buttons only ever answers "already decided".
-     */
-    const editCopies = (confession: ModeratedConfession, decided: ConfessionViews.Outcome) =>
-      Effect.gen(function* () {
-        const view = ConfessionViews.outcome(confession, decided)
-        const copies = yield* notifications.copiesOf("confession", confession.id)
-        yield* Effect.forEach(
-          copies,
-          (copy) =>
-            telegram
-              .editMessageText(copy.chatId, copy.messageId, view.text)
-              .pipe(Effect.catchCause((cause) => Effect.logWarning(`could not update an admin's copy of #${confession.id}`, cause))),
-          { concurrency: 8, discard: true }
-        )
-      }).pipe(Effect.catchCause((cause) => Effect.logWarning(`could not update the admins' copies of #${confession.id}`, cause)))
-
-    const approvedAnswer = (posted: Publication["posted"], id: ConfessionId) => {
-      switch (posted) {
-        case "posted":
-        case "elsewhere":
-          return { text: Messages.approvedToast }
-        case "noChannel":
-          return { text: Messages.approvedNoChannel, showAlert: true }
-        case "failed":
-          return { text: Messages.approvedPostFailed, showAlert: true }
-        case "deletedMeanwhile":
-          return { text: Messages.alreadyDecided(id, "deleted"), showAlert: true }
-      }
-    }
+    /** To the author, after the post when there is one, so the notice can carry the post's link. */
+    const tellApproved = (confession: ModeratedConfession, post: Option.Option<string>) =>
+      courier.send([
+        {
+          key: `${topic(confession.id)}:approved`,
+          kind: "notice",
+          topic: topic(confession.id),
+          call: BotCall.BotCall.cases.SendMessage.make({
+            chatId: confession.authorId,
+            text: Messages.authorApproved(confession.id, undefined),
+            ...Option.match(Option.all([post, channel.channelId]), {
+              onNone: () => ({}),
+              onSome: ([, channelId]) => ({
+                postLinked: { template: Messages.authorApproved(confession.id, "{link}"), channelId }
+              })
+            })
+          }),
+          after: Option.getOrUndefined(post)
+        }
+      ])
 
     yield* router.onCallback(
       "Approve",
       Effect.fn("Moderate.approve")(function* (context) {
         const id = context.action.confessionId
-        const confession = yield* moderation.approve(id, context.user.id).pipe(Effect.catchTag("ModerationError", refused(id)))
-        // Decided: the rest must happen once, whatever else goes on, so it is not interrupted half-way.
-        yield* Effect.uninterruptible(
+        yield* courier.commit(
           Effect.gen(function* () {
-            const post = yield* publisher.publish(confession)
-            if (post.posted !== "deletedMeanwhile") {
-              yield* tellAuthor(confession, Messages.authorApproved(id, post.url))
-              yield* editCopies(confession, "approved")
-            }
-            yield* telegram.answerCallbackQuery(context.callbackQueryId, approvedAnswer(post.posted, id))
+            const confession = yield* moderation.approve(id, context.user.id).pipe(Effect.catchTag("ModerationError", refused(id)))
+            const view = ConfessionViews.channelPost(confession, bot.startUrl(DeepLink.OpenComments(id)))
+            const post = yield* channel.post(id, { call: (chatId) => BotCall.sendMessage(chatId, view.text, view.keyboard) })
+            yield* tellApproved(confession, post)
+            yield* admins.close(topic(id), "approved", ConfessionViews.outcome(confession, "approved").text)
+            yield* courier.answer([
+              Option.isSome(channel.channelId)
+                ? BotCall.answerCallback(context.callbackQueryId, Messages.approvedToast)
+                : BotCall.answerCallback(context.callbackQueryId, Messages.approvedNoChannel, true)
+            ])
           })
         )
       }),
@@ -97,16 +90,25 @@ export const layer = Layer.effectDiscard(
       "Reject",
       Effect.fn("Moderate.reject")(function* (context) {
         const id = context.action.confessionId
-        const confession = yield* moderation.reject(id, context.user.id).pipe(Effect.catchTag("ModerationError", refused(id)))
-        yield* Effect.uninterruptible(
+        yield* courier.commit(
           Effect.gen(function* () {
-            yield* tellAuthor(confession, Messages.authorRejected(id))
-            yield* editCopies(confession, "rejected")
-            yield* conversations.set(context.user.id, Conversation.awaitingRejectReason(id))
-            yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: Messages.rejectedToast })
-            yield* telegram.sendMessage(context.chatId, Messages.askRejectReason(id))
+            const confession = yield* moderation.reject(id, context.user.id).pipe(Effect.catchTag("ModerationError", refused(id)))
+            yield* courier.send([
+              {
+                key: `${topic(id)}:rejected`,
+                kind: "notice",
+                topic: topic(id),
+                call: BotCall.sendMessage(confession.authorId, Messages.authorRejected(id))
+              }
+            ])
+            yield* admins.close(topic(id), "rejected", ConfessionViews.outcome(confession, "rejected").text)
+            yield* courier.answer([
+              BotCall.answerCallback(context.callbackQueryId, Messages.rejectedToast),
+              BotCall.sendMessage(context.chatId, Messages.askRejectReason(id))
+            ])
           })
         )
+        yield* conversations.set(context.user.id, Conversation.awaitingRejectReason(id))
       }),
       { adminOnly: true }
     )
@@ -116,36 +118,46 @@ export const layer = Layer.effectDiscard(
       Effect.fn("Moderate.rejectReason")(function* (context) {
         const id = context.state.confessionId
         if (context.text === undefined) return yield* new Reply({ text: Messages.textOnly("reason") })
-        const confession = yield* moderation.setRejectReason(id, context.user.id, context.text).pipe(
-          Effect.catchTag("ModerationError", (error) =>
-            Effect.gen(function* () {
-              const reason = error.reason
-              // A reason that breaks the rule can be sent again; anything else ends the flow.
-              if (reason._tag === "InvalidReason") return yield* new Reply({ text: Messages.textProblem(reason.problem, "reason") })
-              yield* conversations.clear(context.user.id)
-              return yield* new Reply({
-                text:
-                  reason._tag === "ReasonAlreadyGiven"
-                    ? Messages.reasonAlreadyGiven(id)
-                    : reason._tag === "DecidedByAnotherAdmin"
-                      ? Messages.reasonNotYours(id)
-                      : reason._tag === "NotRejected"
-                        ? Messages.reasonNotRejected(id, reason.status)
-                        : reason._tag === "AlreadyDecided"
-                          ? Messages.alreadyDecided(id, reason.status)
-                          : Messages.confessionNotFound(id)
-              })
-            })
-          )
+        const text = context.text
+        yield* courier.commit(
+          Effect.gen(function* () {
+            const confession = yield* moderation.setRejectReason(id, context.user.id, text).pipe(
+              Effect.catchTag("ModerationError", (error) =>
+                Effect.gen(function* () {
+                  const reason = error.reason
+                  // A reason that breaks the rule can be sent again; anything else ends the flow.
+                  if (reason._tag === "InvalidReason") {
+                    return yield* new Reply({ text: Messages.textProblem(reason.problem, "reason") })
+                  }
+                  yield* conversations.clear(context.user.id)
+                  return yield* new Reply({
+                    text:
+                      reason._tag === "ReasonAlreadyGiven"
+                        ? Messages.reasonAlreadyGiven(id)
+                        : reason._tag === "DecidedByAnotherAdmin"
+                          ? Messages.reasonNotYours(id)
+                          : reason._tag === "NotRejected"
+                            ? Messages.reasonNotRejected(id, reason.status)
+                            : reason._tag === "AlreadyDecided"
+                              ? Messages.alreadyDecided(id, reason.status)
+                              : Messages.confessionNotFound(id)
+                  })
+                })
+              )
+            )
+            yield* courier.send([
+              {
+                key: `${topic(id)}:reason`,
+                kind: "notice",
+                topic: topic(id),
+                call: BotCall.sendMessage(confession.authorId, Messages.authorRejectReason(id, confession.rejectReason ?? "")),
+                after: `${topic(id)}:rejected`
+              }
+            ])
+            yield* courier.answer([BotCall.sendMessage(context.chatId, Messages.reasonSent)])
+          })
         )
         yield* conversations.clear(context.user.id)
-        const delivered = yield* telegram.sendMessage(confession.authorId, Messages.authorRejectReason(id, confession.rejectReason ?? "")).pipe(
-          Effect.as(true),
-          Effect.catchCause((cause) =>
-            Effect.as(Effect.logWarning(`could not pass on the reject reason of #${id}`, cause), false)
-          )
-        )
-        yield* telegram.sendMessage(context.chatId, delivered ? Messages.reasonSent : Messages.reasonUndelivered)
       })
     )
 

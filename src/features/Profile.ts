@@ -2,8 +2,10 @@
 // and the anonymity default (/anonymous_on, /anonymous_off, 🎭 Toggle anonymity). Changing the default forgets the
 // user's cached profile, since the profile shows it.
 import { Clock, Effect, Layer } from "effect"
+import * as BotCall from "../domain/BotCall.ts"
 import type { UserId } from "../domain/Ids.ts"
 import { Confessions } from "../services/Confessions.ts"
+import { Courier } from "../services/Courier.ts"
 import { StatsCache } from "../services/StatsCache.ts"
 import { Telegram } from "../services/Telegram.ts"
 import { Users } from "../services/Users.ts"
@@ -20,11 +22,16 @@ export const layer = Layer.effectDiscard(
     const stats = yield* StatsCache
     const confessions = yield* Confessions
     const telegram = yield* Telegram
+    const courier = yield* Courier
 
     const profileView = (user: UserId) => Effect.map(stats.profileOf(user), ProfileViews.profile)
 
-    const setAnonymity = (user: UserId, anonymous: boolean) =>
-      Effect.andThen(users.setAnonymity(user, anonymous), stats.forget(user))
+    /** The new default and its confirmation commit together. */
+    const setAnonymity = (user: UserId, anonymous: boolean, answer: BotCall.BotCall) =>
+      Effect.andThen(
+        courier.commit(Effect.andThen(users.setAnonymity(user, anonymous), courier.answer([answer]))),
+        stats.forget(user)
+      )
 
     /** One page of the user's confessions; an empty history gets an invitation instead of an empty list. */
     const myConfessions = (user: UserId, page: number) =>
@@ -51,9 +58,13 @@ export const layer = Layer.effectDiscard(
       "ToggleAnonymity",
       Effect.fn("Profile.toggleAnonymity")(function* (context) {
         const anonymous = !context.user.anonymousDefault
-        yield* setAnonymity(context.user.id, anonymous)
+        yield* setAnonymity(
+          context.user.id,
+          anonymous,
+          BotCall.answerCallback(context.callbackQueryId, Messages.anonymityToast(anonymous))
+        )
+        // The card shows the new default; a refresh of what is on screen, the toast above confirms the change.
         yield* showInPlace(context.chatId, context.messageId, yield* profileView(context.user.id))
-        yield* telegram.answerCallbackQuery(context.callbackQueryId, { text: Messages.anonymityToast(anonymous) })
       })
     )
 
@@ -64,8 +75,11 @@ export const layer = Layer.effectDiscard(
       yield* router.onCommand(
         command,
         Effect.fn("Profile.setAnonymity")(function* (context) {
-          yield* setAnonymity(context.user.id, anonymous)
-          yield* telegram.sendMessage(context.chatId, Messages.anonymityChanged(anonymous))
+          yield* setAnonymity(
+            context.user.id,
+            anonymous,
+            BotCall.sendMessage(context.chatId, Messages.anonymityChanged(anonymous))
+          )
         })
       )
     }

@@ -1,65 +1,117 @@
-// Which message each admin got about a confession, a reported comment or a feedback item, so that when one admin acts
-// every admin's copy can be edited to the outcome and nobody acts twice.
-import { Context, Effect, Layer, Schema } from "effect"
-import { SqlClient } from "effect/sql"
+// The one place that writes to the admins: a notice to every admin about a subject (a new confession, a reported
+// comment, feedback), a one-off alert, and closing every admin's copy of a subject once one of them decided, so nobody
+// acts twice. All of it goes through the outbox in the caller's transaction; a copy not sent yet when its subject closes
+// is not sent at all, and a copy being sent is edited once it is out.
+import { Clock, Context, Duration, Effect, Layer, Random } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
-import { UserId } from "../domain/Ids.ts"
-import { decodeRows, Int8 } from "../sql/Rows.ts"
-import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
+import { AppConfig } from "../AppConfig.ts"
+import * as BotCall from "../domain/BotCall.ts"
+import { Outbox } from "../sql/Outbox.ts"
 
-export const NotificationKind = Schema.Literals(["confession", "report", "feedback"])
-export type NotificationKind = typeof NotificationKind.Type
+/** A rendered message for the admins. */
+export interface AdminMessage {
+  readonly text: string
+  readonly keyboard?: BotCall.InlineKeyboard | undefined
+}
 
-/** One admin's copy of a notification. */
-export class NotificationCopy extends Schema.Class<NotificationCopy>("NotificationCopy")({
-  adminId: Int8.pipe(Schema.decodeTo(UserId)),
-  chatId: Int8,
-  messageId: Int8
-}) {}
-
-export interface NotificationRecord {
-  readonly kind: NotificationKind
-  /** The confession id, the reported comment's id, or the feedback id, depending on `kind`. */
-  readonly subjectId: number
-  readonly adminId: UserId
-  readonly chatId: number
-  readonly messageId: number
+export interface AdminNotificationsOptions {
+  readonly adminIds: ReadonlyArray<number>
+  /** Longest random delay of a `delayed` notice (ADMIN_NOTIFY_JITTER); zero sends at once. */
+  readonly jitter: Duration.Input
 }
 
 export class AdminNotifications extends Context.Service<
   AdminNotifications,
   {
-    /** Remembers one admin's copy; recording the same admin and subject again replaces the message. */
-    readonly record: (record: NotificationRecord) => Effect.Effect<void, SqlError | AlreadyProcessed>
-    /** Every admin's copy for the subject, in admin order; empty when nobody was notified. */
-    readonly copiesOf: (kind: NotificationKind, subjectId: number) => Effect.Effect<ReadonlyArray<NotificationCopy>, SqlError>
+    /**
+     * Every admin gets `message` about `topic` (e.g. `confession:42`), once per admin whatever happens. `delayed`:
+     * all copies wait the same random time up to the jitter, so their arrival does not tell when the author acted.
+     */
+    readonly notify: (
+      topic: string,
+      message: AdminMessage,
+      options?: { readonly delayed?: boolean }
+    ) => Effect.Effect<void, SqlError>
+    /** Every admin's copy of `topic` becomes `text` without buttons; `outcome` names this closing (e.g. `approved`). */
+    readonly close: (topic: string, outcome: string, text: string) => Effect.Effect<void, SqlError>
+    /** A message to every admin with no decision to take, sent once per `key`. */
+    readonly alert: (key: string, text: string) => Effect.Effect<void, SqlError>
   }
 >()("confessions/services/AdminNotifications") {
-  /** Needs the SqlClient and the processed-updates ledger (a recorded copy claims the update it was sent for). */
-  static readonly layer: Layer.Layer<AdminNotifications, never, SqlClient.SqlClient | Processed> = Layer.effect(
-    AdminNotifications,
-    Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
-      const processed = yield* Processed
+  static readonly layer = (options: AdminNotificationsOptions): Layer.Layer<AdminNotifications, never, Outbox> =>
+    Layer.effect(AdminNotifications, make(options))
 
-      return AdminNotifications.of({
-        record: Effect.fn("AdminNotifications.record")(function* (record) {
-          yield* processed.transaction(sql`
-            insert into admin_notifications (kind, subject_id, admin_id, chat_id, message_id)
-            values (${record.kind}, ${record.subjectId}, ${record.adminId}, ${record.chatId}, ${record.messageId})
-            on conflict (kind, subject_id, admin_id) do update set
-              chat_id = excluded.chat_id,
-              message_id = excluded.message_id,
-              created_at = now()`)
-        }),
-        copiesOf: Effect.fn("AdminNotifications.copiesOf")(function* (kind, subjectId) {
-          const rows = yield* sql`
-            select admin_id, chat_id, message_id from admin_notifications
-            where kind = ${kind} and subject_id = ${subjectId}
-            order by admin_id`
-          return yield* decodeRows(NotificationCopy, rows)
-        })
-      })
+  /** ADMIN_IDS and ADMIN_NOTIFY_JITTER. */
+  static readonly layerConfig: Layer.Layer<AdminNotifications, never, Outbox | AppConfig> = Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* AppConfig
+      return AdminNotifications.layer({ adminIds: config.adminIds, jitter: config.adminNotifyJitter })
     })
   )
 }
+
+const make = (options: AdminNotificationsOptions) =>
+  Effect.gen(function* () {
+    const outbox = yield* Outbox
+    const jitterMillis = Duration.toMillis(Duration.fromInputUnsafe(options.jitter))
+    const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
+
+    const noticeKey = (topic: string, admin: number) => `${topic}:notice:${admin}`
+
+    return AdminNotifications.of({
+      notify: Effect.fn("AdminNotifications.notify")(function* (topic, message, notifyOptions) {
+        const at = yield* now
+        const delay = notifyOptions?.delayed === true && jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis) : 0
+        yield* outbox.enqueue(
+          options.adminIds.map((admin) => ({
+            dedupeKey: noticeKey(topic, admin),
+            kind: "admin_notice",
+            topic,
+            call: BotCall.sendMessage(admin, message.text, message.keyboard),
+            dueAt: new Date(at.getTime() + delay)
+          })),
+          at
+        )
+      }),
+
+      close: Effect.fn("AdminNotifications.close")(function* (topic, outcome, text) {
+        const at = yield* now
+        // Copies nobody holds yet are simply not sent; an earlier closing still waiting is replaced by this one.
+        const copies = yield* outbox.supersede(topic, "admin_notice", at)
+        yield* outbox.supersede(topic, "admin_close", at)
+        yield* outbox.enqueue(
+          copies.flatMap((copy) =>
+            copy.chatId === null
+              ? []
+              : [
+                  {
+                    dedupeKey: `${topic}:close:${outcome}:${copy.id}`,
+                    kind: "admin_close" as const,
+                    topic,
+                    call: BotCall.editText(chatIdOf(copy.chatId), undefined, text),
+                    parentKey: copy.dedupeKey,
+                    dueAt: at
+                  }
+                ]
+          ),
+          at
+        )
+      }),
+
+      alert: Effect.fn("AdminNotifications.alert")(function* (key, text) {
+        const at = yield* now
+        yield* outbox.enqueue(
+          options.adminIds.map((admin) => ({
+            dedupeKey: `${key}:${admin}`,
+            kind: "admin_alert",
+            call: BotCall.sendMessage(admin, text),
+            dueAt: at
+          })),
+          at
+        )
+      })
+    })
+  })
+
+/** Chat ids come back from the stored JSON as text; admins' chats are numeric. */
+const chatIdOf = (stored: string): number | string => (/^-?[0-9]{1,16}$/.test(stored) ? Number(stored) : stored)

@@ -20,10 +20,10 @@ import type { User } from "./Users.ts"
 export interface Added {
   readonly comment: CommentRecord
   /**
-   * Who wrote the confession, so the feature can tell them "someone commented on your confession #ID" (unless
-   * `comment.authorTag`, i.e. they commented themselves). Never shown to anyone.
+   * Whom to tell, never shown to anyone: the confession's author about a new top-level comment ("someone commented on
+   * your confession"), or the replied comment's author about a reply; `None` when that is the writer themselves.
    */
-  readonly confessionAuthorId: UserId
+  readonly notify: Option.Option<UserId>
 }
 
 export interface CommentsOptions {
@@ -72,6 +72,10 @@ export class Comments extends Context.Service<
     readonly listByAuthor: (
       request: Paging.PageRequest & { readonly author: UserId }
     ) => Effect.Effect<Paging.Page<CommentRecord>, SqlError>
+    /** `/reports`: visible comments with at least `threshold` reports that no admin has decided on, oldest first. */
+    readonly reported: (
+      request: Paging.PageRequest & { readonly threshold: number }
+    ) => Effect.Effect<Paging.Page<CommentRecord>, SqlError>
     /** Any comment, hidden ones included (`hidden` says so), e.g. for the admins' report alert. */
     readonly get: (id: CommentId) => Effect.Effect<Option.Option<CommentRecord>, SqlError>
   }
@@ -118,7 +122,7 @@ const make = (options: CommentsOptions) =>
             update comments set replies = replies + 1
             where id = ${parent}::bigint and confession_id = ${confessionId} and parent_id is null and not hidden
               and exists (select 1 from confession) and exists (select 1 from actor)
-            returning id
+            returning id, author_id
           ), inserted as (
             insert into comments (confession_id, parent_id, author_id, text)
             select confession.id, ${parent}::bigint, actor.id, ${valid.success}::text from confession cross join actor
@@ -128,6 +132,7 @@ const make = (options: CommentsOptions) =>
           select
             exists (select 1 from actor) as allowed,
             confession.author_id as confession_author_id,
+            (select author_id from parent) as parent_author_id,
             inserted.*
           from (select 1) as one
           left join confession on true
@@ -145,7 +150,11 @@ const make = (options: CommentsOptions) =>
         }
         const comment = yield* decodeRow(CommentRow, row)
         yield* stats.forget(author.id)
-        return { comment: toRecord(comment), confessionAuthorId: comment.confessionAuthorId }
+        const addressee = parentId === undefined ? comment.confessionAuthorId : outcome.parentAuthorId
+        return {
+          comment: toRecord(comment),
+          notify: addressee === null || addressee === author.id ? Option.none() : Option.some(addressee)
+        }
       }),
 
       page: Effect.fn("Comments.page")(function* (request) {
@@ -220,6 +229,21 @@ const make = (options: CommentsOptions) =>
         return SqlPaging.pageOf(window, total, yield* commentsOf(rows))
       }),
 
+      reported: Effect.fn("Comments.reported")(function* (request) {
+        const window = windowOf(request)
+        const rows = yield* SqlPaging.list(sql, window, {
+          from: sql`(
+            select m.*, f.author_id as confession_author_id
+            from comments m join confessions f on f.id = m.confession_id
+            where m.reports >= ${Math.max(1, Math.trunc(request.threshold))} and not m.hidden and f.status = 'approved'
+              and not exists (select 1 from report_decisions d where d.comment_id = m.id)
+          ) as reported`,
+          orderBy: sql`id`
+        })
+        const total = rows.length === 0 ? 0 : (yield* decodeRow(ListHead, rows[0])).total
+        return SqlPaging.pageOf(window, total, yield* commentsOf(rows))
+      }),
+
       get: Effect.fn("Comments.get")(function* (id) {
         const rows = yield* sql`
           select m.*, f.author_id as confession_author_id
@@ -255,6 +279,7 @@ type CommentRow = typeof CommentRow.Type
 const AddOutcome = Schema.Struct({
   allowed: Schema.Boolean,
   confessionAuthorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
+  parentAuthorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   id: Schema.NullOr(Int8)
 })
 

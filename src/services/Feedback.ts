@@ -23,6 +23,7 @@ export class FeedbackRow extends Schema.Class<FeedbackRow>("FeedbackRow")({
   status: Schema.Literals(["open", "resolved"]),
   resolvedBy: NullableInt8,
   resolvedAt: Schema.NullOr(Schema.Date),
+  adminNote: Schema.NullOr(Schema.String),
   createdAt: Schema.Date
 }) {}
 
@@ -65,6 +66,11 @@ export class Feedback extends Context.Service<
       admin: UserId
     ) => Effect.Effect<FeedbackItem, SqlError | FeedbackError | AlreadyProcessed>
     readonly get: (id: FeedbackId) => Effect.Effect<Option.Option<FeedbackItem>, SqlError>
+    /**
+     * An admin's answer to an item (validated, at most `maxLength`), kept as its latest note; returns the item, whose
+     * sender the caller relays the answer to. Answering a resolved item is allowed.
+     */
+    readonly reply: (id: FeedbackId, text: string) => Effect.Effect<FeedbackItem, SqlError | FeedbackError | AlreadyProcessed>
   }
 >()("confessions/services/Feedback") {
   /** Needs the SqlClient and the processed-updates ledger. */
@@ -115,6 +121,17 @@ const make = (options: FeedbackOptions) =>
         return yield* fail(new AlreadyResolved({ id, resolvedBy: existing.resolvedBy }))
       }),
 
+      reply: Effect.fn("Feedback.reply")(function* (id, text) {
+        const valid = validateText(text, Math.min(options.maxLength, noteMaxLength))
+        if (Result.isFailure(valid)) return yield* fail(new Invalid({ problem: valid.failure }))
+        const rows = yield* processed.transaction(sql`
+          update feedback set admin_note = ${valid.success}
+          where id = ${id}
+          returning *`)
+        if (rows.length === 0) return yield* fail(new NotFound({ id }))
+        return yield* decodeRow(FeedbackRow, rows[0])
+      }),
+
       get: Effect.fn("Feedback.get")(function* (id) {
         const [row] = yield* sql`select * from feedback where id = ${id}`
         return row === undefined ? Option.none() : Option.some(yield* decodeRow(FeedbackRow, row))
@@ -123,3 +140,6 @@ const make = (options: FeedbackOptions) =>
   })
 
 const TotalRow = Schema.Struct({ total: Schema.Number })
+
+/** The `admin_note` column's limit. */
+const noteMaxLength = 1000

@@ -21,6 +21,13 @@ export class ModeratedConfession extends Confession.extend<ModeratedConfession>(
 }) {}
 
 
+/** A deleted confession: what its admins' copies show, and its channel post when one was sent. */
+export interface Deleted {
+  readonly id: ConfessionId
+  readonly text: string
+  readonly channelMessageId: Option.Option<number>
+}
+
 /** No such confession (or comment). */
 export class NotFound extends Data.TaggedClass("NotFound")<{}> {}
 
@@ -64,13 +71,13 @@ export class Moderation extends Context.Service<
       reason: string
     ) => Effect.Effect<ModeratedConfession, SqlError | ModerationError | AlreadyProcessed>
     /**
-     * Any state but deleted → deleted, with an audit row. Returns the channel post to delete, if it was published.
-     * Deleting twice fails `AlreadyDecided { status: "deleted" }`.
+     * Any state but deleted → deleted, with an audit row. Returns the confession with the channel post to delete, if its
+     * id is known. Deleting twice fails `AlreadyDecided { status: "deleted" }`.
      */
     readonly delete: (
       id: ConfessionId,
       admin: UserId
-    ) => Effect.Effect<Option.Option<number>, SqlError | ModerationError | AlreadyProcessed>
+    ) => Effect.Effect<Deleted, SqlError | ModerationError | AlreadyProcessed>
     /** Blocks the author of the content; `true` when this changed anything. Never reveals who the author is. */
     readonly blockAuthorOf: (
       subject: Subject,
@@ -210,14 +217,12 @@ export class Moderation extends Context.Service<
             with deleted as (
               update confessions set status = 'deleted'
               where id = ${id} and status <> 'deleted'
-              returning author_id, channel_message_id
+              returning author_id, text, channel_message_id
             ), audit as (
               insert into audit_log (actor_id, action, subject_kind, subject_id)
               select ${admin}::int8, 'delete', 'confession', ${id}::int8 from deleted
             )
-            -- A negative id is a publisher's claim (a post in progress), not a message: the publisher cleans that up.
-            select author_id, case when channel_message_id > 0 then channel_message_id end as channel_message_id
-            from deleted`)
+            select author_id, text, channel_message_id from deleted`)
           )
           if (deleted === undefined) {
             const state = yield* currentState(id)
@@ -226,7 +231,7 @@ export class Moderation extends Context.Service<
               : fail(new AlreadyDecided({ status: state.value.status }))
           }
           yield* stats.forget(deleted.authorId)
-          return Option.fromNullishOr(deleted.channelMessageId)
+          return { id, text: deleted.text, channelMessageId: Option.fromNullishOr(deleted.channelMessageId) }
         }),
 
         blockAuthorOf: Effect.fn("Moderation.blockAuthorOf")(function* (subject, admin) {
@@ -248,6 +253,7 @@ const ConfessionState = Schema.Struct({
 
 const DeletedConfession = Schema.Struct({
   authorId: Int8.pipe(Schema.decodeTo(UserId)),
+  text: Schema.String,
   channelMessageId: NullableInt8
 })
 

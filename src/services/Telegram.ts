@@ -6,10 +6,16 @@ import { RateLimiter } from "effect/persistence"
 import { Api, GrammyError, HttpError } from "grammy"
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, UserFromGetMe } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
+import type * as BotCall from "../domain/BotCall.ts"
 import { type UserId, UserId as UserIdSchema } from "../domain/Ids.ts"
 
 export type ChatId = number | string
 export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+
+/** What a performed call produced: a send's message id. */
+export interface Performed {
+  readonly messageId: number | undefined
+}
 
 export interface SendOptions {
   readonly replyMarkup?: ReplyMarkup | undefined
@@ -120,6 +126,11 @@ export class Telegram extends Context.Service<
       options?: { readonly text?: string | undefined; readonly showAlert?: boolean | undefined }
     ) => Effect.Effect<void, TelegramError>
     readonly deleteMessage: (chatId: ChatId, messageId: number) => Effect.Effect<void, TelegramError>
+    /**
+     * Performs a stored call once, without retrying (the outbox schedules its own retries); a send returns the message
+     * id it produced. An edit or delete that still lacks its message id is a defect: the caller fills it in first.
+     */
+    readonly perform: (call: BotCall.BotCall) => Effect.Effect<Performed, TelegramError>
   }
 >()("confessions/services/Telegram") {
   static readonly layerNoDeps = (options: TelegramOptions) => Layer.effect(Telegram, make(options))
@@ -157,7 +168,15 @@ const rateLimitedResponses = Metric.counter("confessions_telegram_429_total", {
   incremental: true
 })
 
-const messageMethods = new Set(["sendMessage", "editMessageText", "editMessageReplyMarkup"])
+const messageMethods = new Set([
+  "sendMessage",
+  "sendPhoto",
+  "sendVoice",
+  "sendDocument",
+  "editMessageText",
+  "editMessageCaption",
+  "editMessageReplyMarkup"
+])
 
 const make = (options: TelegramOptions) =>
   Effect.gen(function* () {
@@ -204,22 +223,35 @@ const make = (options: TelegramOptions) =>
       Schedule.tap(() => Metric.update(apiRetries, 1))
     )
 
-    const call = <A>(method: string, chatId: ChatId | undefined, request: (signal: GrammySignal) => Promise<A>) => {
-      const once = Effect.tryPromise({
+    /**
+     * One Bot API call: throttled when it writes to a chat, counted, and (unless `retry` is false, for callers that
+     * schedule their own retries) retried on 429, 5xx and network failures.
+     */
+    const call = <A>(
+      method: string,
+      chatId: ChatId | undefined,
+      request: (signal: GrammySignal) => Promise<A>,
+      retry = true
+    ) => {
+      const attempt = Effect.tryPromise({
         try: (signal) => request(signal as unknown as GrammySignal),
         catch: (cause) => classify(method, cause)
       }).pipe(
         Effect.tapError((error) =>
           error.reason._tag === "RateLimited" ? Metric.update(rateLimitedResponses, 1) : Effect.void
-        ),
-        Effect.retry({ while: (error) => error.reason._tag === "RateLimited", schedule: rateLimitRetry })
+        )
       )
+      const once = retry
+        ? Effect.retry(attempt, { while: (error) => error.reason._tag === "RateLimited", schedule: rateLimitRetry })
+        : attempt
       const throttled = chatId !== undefined && messageMethods.has(method) ? Effect.andThen(throttle(chatId), once) : once
-      return throttled.pipe(
-        Effect.retry({
-          while: (error) => error.reason._tag === "ServerError" || error.reason._tag === "NetworkError",
-          schedule: transientRetry
-        }),
+      const retried = retry
+        ? Effect.retry(throttled, {
+            while: (error) => error.reason._tag === "ServerError" || error.reason._tag === "NetworkError",
+            schedule: transientRetry
+          })
+        : throttled
+      return retried.pipe(
         Effect.tap(() => Metric.update(Metric.withAttributes(apiCalls, { method, outcome: "ok" }), 1)),
         Effect.tapError((error) =>
           Metric.update(Metric.withAttributes(apiCalls, { method, outcome: error.reason._tag }), 1).pipe(
@@ -289,6 +321,63 @@ const make = (options: TelegramOptions) =>
         Effect.catchIf((error) => error.isNotModified, () => Effect.void)
       )
 
+    const sent = (message: { readonly message_id: number }): Performed => ({ messageId: message.message_id })
+    const done: Performed = { messageId: undefined }
+    const html = { parse_mode: "HTML", link_preview_options: { is_disabled: true } } as const
+    /** The message id an edit or delete targets; the outbox fills in one left open before performing. */
+    const target = (messageId: number | undefined) =>
+      messageId === undefined ? Effect.die(new Error("a stored call lost its message id")) : Effect.succeed(messageId)
+
+    const perform = (stored: BotCall.BotCall): Effect.Effect<Performed, TelegramError> => {
+      switch (stored._tag) {
+        case "SendMessage":
+          return call("sendMessage", stored.chatId, (signal) =>
+            api.sendMessage(stored.chatId, stored.text, { ...html, ...markupOf(stored.markup) }, signal), false
+          ).pipe(Effect.map(sent))
+        case "SendPhoto":
+          return call("sendPhoto", stored.chatId, (signal) =>
+            api.sendPhoto(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), false
+          ).pipe(Effect.map(sent))
+        case "SendVoice":
+          return call("sendVoice", stored.chatId, (signal) =>
+            api.sendVoice(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), false
+          ).pipe(Effect.map(sent))
+        case "EditText":
+          return Effect.flatMap(target(stored.messageId), (messageId) =>
+            call("editMessageText", stored.chatId, (signal) =>
+              api.editMessageText(stored.chatId, messageId, stored.text, { ...html, ...inlineOf(stored.keyboard) }, signal), false
+            )
+          ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
+        case "EditCaption":
+          return Effect.flatMap(target(stored.messageId), (messageId) =>
+            call("editMessageCaption", stored.chatId, (signal) =>
+              api.editMessageCaption(stored.chatId, messageId, { caption: stored.caption, parse_mode: "HTML", ...inlineOf(stored.keyboard) }, signal), false
+            )
+          ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
+        case "EditKeyboard":
+          return Effect.flatMap(target(stored.messageId), (messageId) =>
+            call("editMessageReplyMarkup", stored.chatId, (signal) =>
+              api.editMessageReplyMarkup(stored.chatId, messageId, inlineOf(stored.keyboard), signal), false
+            )
+          ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
+        case "Delete":
+          return Effect.flatMap(target(stored.messageId), (messageId) =>
+            call("deleteMessage", stored.chatId, (signal) => api.deleteMessage(stored.chatId, messageId, signal), false)
+          ).pipe(Effect.as(done))
+        case "AnswerCallback":
+          return call("answerCallbackQuery", undefined, (signal) =>
+            api.answerCallbackQuery(
+              stored.callbackQueryId,
+              {
+                ...(stored.text !== undefined ? { text: stored.text } : {}),
+                ...(stored.alert !== undefined ? { show_alert: stored.alert } : {})
+              },
+              signal
+            ), false
+          ).pipe(Effect.as(done))
+      }
+    }
+
     return Telegram.of({
       getMe: call("getMe", undefined, (signal) => api.getMe(signal)),
       getUpdates: (request) =>
@@ -341,9 +430,20 @@ const make = (options: TelegramOptions) =>
           )
         ),
       deleteMessage: (chatId, messageId) =>
-        Effect.asVoid(call("deleteMessage", chatId, (signal) => api.deleteMessage(chatId, messageId, signal)))
+        Effect.asVoid(call("deleteMessage", chatId, (signal) => api.deleteMessage(chatId, messageId, signal))),
+      perform: (stored) => perform(stored)
     })
   })
+
+/**
+ * A stored keyboard as grammY takes it. The stored shapes are grammY's own minus mutability (the outbox decodes them
+ * with a Schema of readonly arrays), so only the arrays' mutability is asserted away here.
+ */
+const markupOf = (markup: BotCall.Markup | undefined): { reply_markup?: ReplyMarkup } =>
+  markup === undefined ? {} : { reply_markup: markup as ReplyMarkup }
+
+const inlineOf = (keyboard: BotCall.InlineKeyboard | undefined): { reply_markup?: InlineKeyboardMarkup } =>
+  keyboard === undefined ? {} : { reply_markup: keyboard as InlineKeyboardMarkup }
 
 // grammY's Node typings use the abort-controller polyfill's AbortSignal type; Effect hands us the platform one.
 type GrammySignal = Parameters<Api["getMe"]>[0]

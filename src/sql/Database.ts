@@ -14,6 +14,7 @@ import * as Fs from "node:fs/promises"
 import { AppConfig } from "../AppConfig.ts"
 import init from "./migrations/0001_init.ts"
 import updateInbox from "./migrations/0002_update_inbox.ts"
+import outbox from "./migrations/0003_outbox.ts"
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; `None` starts the embedded PGlite. */
@@ -33,7 +34,8 @@ export class DatabaseError extends Data.TaggedError("DatabaseError")<{
 
 export const migrations = Migrator.fromRecord({
   "1_init": init,
-  "2_update_inbox": updateInbox
+  "2_update_inbox": updateInbox,
+  "3_outbox": outbox
 })
 
 /** Applies every pending migration; running it again on a migrated database changes nothing. */

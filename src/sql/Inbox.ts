@@ -24,7 +24,7 @@ export class Inbox extends Context.Service<
     /** Removes handled updates and any older than the retention; returns how many went. */
     readonly clean: Effect.Effect<number, SqlError>
   }
->()("confessions/updates/Inbox") {
+>()("confessions/sql/Inbox") {
   static readonly layer = (options: InboxOptions): Layer.Layer<Inbox, never, SqlClient.SqlClient> =>
     Layer.effect(Inbox, make(options))
 }

@@ -13,8 +13,16 @@ export interface CurrentUpdateState {
   readonly claimed: Ref.Ref<boolean>
 }
 
-export const CurrentUpdate = Context.Reference<Option.Option<CurrentUpdateState>>("confessions/updates/CurrentUpdate", {
+export const CurrentUpdate = Context.Reference<Option.Option<CurrentUpdateState>>("confessions/sql/CurrentUpdate", {
   defaultValue: () => Option.none()
+})
+
+/**
+ * Set inside a claiming transaction: a service that opens one while its caller already has one joins it instead of
+ * opening a savepoint, so a feature can put several services' writes (and the messages they cause) in one commit.
+ */
+const InClaimingTransaction = Context.Reference<boolean>("confessions/sql/Processed/InClaimingTransaction", {
+  defaultValue: () => false
 })
 
 /** A transaction found its update already recorded: it was handled before (a redelivery), so nothing is applied. */
@@ -37,7 +45,8 @@ export class Processed extends Context.Service<
     readonly record: (ids: ReadonlyArray<UpdateId>) => Effect.Effect<void, SqlError>
     /**
      * Runs `effect` in a transaction that first claims the current update (when there is one and nothing claimed
-     * it yet). A redelivered update fails `AlreadyProcessed` and its writes roll back.
+     * it yet). A redelivered update fails `AlreadyProcessed` and its writes roll back. Inside another claiming
+     * transaction it joins that one.
      */
     readonly transaction: <A, E, R>(
       effect: Effect.Effect<A, E, R>
@@ -55,7 +64,7 @@ export class Processed extends Context.Service<
     }>
     readonly prune: Effect.Effect<number, SqlError>
   }
->()("confessions/updates/Processed") {
+>()("confessions/sql/Processed") {
   static readonly layer = (options: ProcessedOptions): Layer.Layer<Processed, never, SqlClient.SqlClient> =>
     Layer.effect(Processed, make(options))
 }
@@ -113,6 +122,7 @@ const make = (options: ProcessedOptions) =>
       }),
       transaction: (effect) =>
         Effect.gen(function* () {
+          if (yield* InClaimingTransaction) return yield* effect
           const current = yield* CurrentUpdate
           const claimedHere = yield* Ref.make(false)
           // A transaction that fails after claiming rolls its claim back too, so the flag is reset with it.
@@ -120,7 +130,7 @@ const make = (options: ProcessedOptions) =>
             .withTransaction(
               Effect.gen(function* () {
                 if (Option.isSome(current)) yield* Ref.set(claimedHere, yield* claim(current.value))
-                return yield* effect
+                return yield* Effect.provideService(effect, InClaimingTransaction, true)
               })
             )
             .pipe(

@@ -187,6 +187,8 @@ const make = (options: DispatcherOptions) =>
         if (known) return Option.some(known.done)
         if (finishedRecently.has(id) || recorded.has(id) || !accepting) {
           yield* Metric.update(duplicates, 1)
+          // A redelivered button press still gets its answer, so the button stops spinning.
+          if (accepting) yield* FiberSet.run(fibers, router.acknowledgeDuplicate(update))
           return Option.none()
         }
         yield* admission.take(1)

@@ -3,8 +3,8 @@
 // while their layers are built; once the pipeline starts, the table is frozen. Known answers ("admins only", a
 // handler's own `Reply`) reach the user as written; anything else becomes "a temporary problem" plus an error log
 // with the update id and the full cause.
-import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option } from "effect"
-import type { Message, Update, User as TelegramUser } from "grammy/types"
+import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Ref } from "effect"
+import type { InlineKeyboardMarkup, Message, Update, User as TelegramUser } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import * as CallbackData from "../domain/CallbackData.ts"
 import * as DeepLink from "../domain/DeepLink.ts"
@@ -14,7 +14,7 @@ import * as Permissions from "../domain/Permissions.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
 import { Telegram } from "../services/Telegram.ts"
 import { type User, Users } from "../services/Users.ts"
-import { AlreadyProcessed } from "../sql/Processed.ts"
+import { AlreadyProcessed, CurrentUpdate } from "../sql/Processed.ts"
 
 /** What every handler gets: the update, its registered sender and where to answer. */
 export interface Incoming {
@@ -43,6 +43,8 @@ export interface CallbackContext<K extends CallbackData.Tag> extends Incoming {
   readonly callbackQueryId: string
   /** The message carrying the button (for editing it in place), when Telegram still has it. */
   readonly messageId: number | undefined
+  /** That message's inline keyboard as Telegram sent it with the press (which page a list shows, counts to rewrite). */
+  readonly keyboard: InlineKeyboardMarkup | undefined
 }
 
 export interface DeepLinkContext extends MessageContext {
@@ -84,6 +86,8 @@ export class Router extends Context.Service<
     readonly onFallback: (handler: Handler<MessageContext>) => Effect.Effect<void>
     /** Handles one update inside the error boundary; never fails. Freezes the table on first use. */
     readonly route: (update: Update) => Effect.Effect<void>
+    /** Answers a redelivered button press the dispatcher skips, so the user's button stops spinning. */
+    readonly acknowledgeDuplicate: (update: Update) => Effect.Effect<void>
     /** The update kinds routes exist for, for `allowed_updates`. */
     readonly allowedUpdates: ReadonlyArray<string>
   }
@@ -164,7 +168,8 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
         ...incoming,
         action: action.value,
         callbackQueryId: query.id,
-        messageId: query.message?.message_id
+        messageId: query.message?.message_id,
+        keyboard: query.message !== undefined && "reply_markup" in query.message ? query.message.reply_markup : undefined
       }
       return {
         route: `callback:${action.value._tag}`,
@@ -283,6 +288,7 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
       }
       if (error instanceof AlreadyProcessed) {
         yield* Effect.logInfo("redelivered update skipped")
+        yield* acknowledgeDuplicate(incoming.update)
         return "duplicate" as const
       }
       yield* Metric.update(Metric.withAttributes(handlerErrors, { tag: tagOf(error) }), 1)
@@ -291,12 +297,31 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
       return "error" as const
     })
 
+  /**
+   * "Please try again", unless the update's write already committed: then the outbox delivers its answer, and an
+   * apology would make the user repeat what is already stored.
+   */
   const apologise = (update: Update, chatId: number) =>
     Effect.gen(function* () {
+      const current = yield* CurrentUpdate
+      if (Option.isSome(current) && (yield* Ref.get(current.value.claimed))) {
+        yield* Effect.logWarning("failed after its write committed; its answer comes from the outbox, no apology")
+        return
+      }
       const query = update.callback_query
       if (query) yield* telegram.answerCallbackQuery(query.id, { text: texts.temporaryProblem })
       else yield* telegram.sendMessage(chatId, texts.temporaryProblem)
     }).pipe(Effect.catchCause((cause) => Effect.logWarning("could not apologise to the user", cause)))
+
+  /** A button pressed again after its update was handled: stop the button's spinner, change nothing. */
+  const acknowledgeDuplicate = (update: Update) => {
+    const query = update.callback_query
+    return query === undefined
+      ? Effect.void
+      : telegram
+          .answerCallbackQuery(query.id)
+          .pipe(Effect.catchCause((cause) => Effect.logDebug("could not answer a redelivered button press", cause)))
+  }
 
   return Router.of({
     onCommand: (names, handler, options) =>
@@ -328,6 +353,7 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
         fallback = handler
       }),
     route,
+    acknowledgeDuplicate,
     allowedUpdates: ["message", "callback_query"]
   })
 })

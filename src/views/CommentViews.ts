@@ -2,6 +2,7 @@
 // the admins' alert about a reported comment, and the short answers of the comment and reaction flows. Pure: domain
 // data in, escaped HTML (always within 4,096 characters) and an inline keyboard out. Nothing here ever names who wrote
 // a comment; a comment by the confession's own author only carries the "✍️ author" tag.
+import { Option } from "effect"
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
 import type { Page } from "../domain/Paging.ts"
@@ -105,6 +106,12 @@ export const newCommentNotice = (confessionId: ConfessionId): Required<View> => 
   keyboard: { inline_keyboard: [[button("💬 View comments", CallbackData.CommentsPage({ confessionId, page: 1 }))]] }
 })
 
+/** To the writer of a comment that got a reply; says nothing about who replied. */
+export const newReplyNotice = (confessionId: ConfessionId, parentId: CommentId): Required<View> => ({
+  text: `↩️ Someone replied to your comment on confession #${confessionId}`,
+  keyboard: { inline_keyboard: [[button("↩️ View replies", CallbackData.RepliesPage({ commentId: parentId, page: 1 }))]] }
+})
+
 // ---- reactions and reports ----------------------------------------------------------------------------------------
 
 /**
@@ -154,6 +161,30 @@ export const reportAlert = (comment: CommentRecord): Required<View> => ({
     ]
   }
 })
+
+/**
+ * `/reports`: reported comments nobody decided on yet, oldest first, each with its report count, confession and
+ * 🙈 / ✔️ buttons; ⬅️ / ➡️ and 🔄 to look again. Never who wrote them.
+ */
+export const reportsPage = (view: Page<CommentRecord>): Required<View> => {
+  const head = `⚠️ <b>Reported comments</b>${view.total > 0 ? ` (${view.total})` : ""}`
+  const text = listText(head, view, "Nothing reported is waiting. 🎉", "comments", (comment) => [
+    `<i>#${comment.id} on confession #${comment.confessionId}</i> · ⚠️ ${comment.reports}`
+  ], "before")
+  const rows: Array<Array<InlineKeyboardButton>> = view.items.map((comment, index) => [
+    button(`🙈 Hide ${index + 1}`, CallbackData.HideComment({ commentId: comment.id })),
+    button(`✔️ Keep ${index + 1}`, CallbackData.KeepComment({ commentId: comment.id }))
+  ])
+  rows.push(...pager(view, (page) => CallbackData.ReportsPage({ page })))
+  rows.push([button("🔄 Refresh", CallbackData.ReportsPage({ page: view.page }))])
+  return { text, keyboard: { inline_keyboard: rows } }
+}
+
+/** Whether a pressed keyboard is a `/reports` list (its 🔄 button), rather than an admin's copy of an alert. */
+export const isReportsList = (keyboard: InlineKeyboardMarkup | undefined): boolean =>
+  (keyboard?.inline_keyboard ?? []).some((row) =>
+    row.some((key) => "callback_data" in key && CallbackData.fromString(key.callback_data).pipe(Option.exists(CallbackData.$is("ReportsPage"))))
+  )
 
 /** Every admin's copy of the alert once one of them decided; no buttons left to press. */
 export const reportDecided = (comment: CommentRecord, decision: Decision): string =>

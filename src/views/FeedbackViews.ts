@@ -1,59 +1,60 @@
-// Feedback as Telegram messages: the prompt and thanks for the user, the admins' notification of a new item, and the
-// admins' paged list of open items with ✔️ Resolve buttons. Pure. Feedback is not anonymous content, but admins see
-// only what they need to answer it: the author's first name and Telegram id.
-import type { InlineKeyboardButton } from "grammy/types"
+// Feedback as Telegram messages: the admins' notification of a new item and their paged list of open items, each with
+// ✔️ Resolve and ↩️ Reply. Pure. Admins never see who sent an item (a blocked user's appeal must not link them to the
+// content they were blocked for): they answer through the bot, which relays the answer.
+import { Option } from "effect"
+import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
 import type { Page } from "../domain/Paging.ts"
-import type { UserId } from "../domain/Ids.ts"
 import type { FeedbackItem } from "../domain/Feedback.ts"
 import { button, pager, type View } from "./Keyboards.ts"
 import * as Html from "./Html.ts"
 
-/** Who wrote an item, as admins see it. `firstName` is `undefined` when the user is unknown to us. */
-export interface FeedbackAuthor {
-  readonly id: UserId
-  readonly firstName: string | undefined
-}
+/** ✔️ Resolve · ↩️ Reply for one item. */
+const itemButtons = (item: FeedbackItem, suffix = ""): Array<InlineKeyboardButton> => [
+  button(`✔️ Resolve${suffix}`, CallbackData.FeedbackResolve({ feedbackId: item.id })),
+  button(`↩️ Reply${suffix}`, CallbackData.FeedbackReply({ feedbackId: item.id }))
+]
 
-/** To every admin when feedback arrives, with ✔️ Resolve. */
-export const notification = (item: FeedbackItem, author: FeedbackAuthor): Required<View> => ({
-  text: Html.fitMessage(notificationText(item, author)),
-  keyboard: { inline_keyboard: [[button("✔️ Resolve", CallbackData.FeedbackResolve({ feedbackId: item.id }))]] }
+/** To every admin when feedback arrives, with ✔️ Resolve and ↩️ Reply. Never who sent it. */
+export const notification = (item: FeedbackItem): Required<View> => ({
+  text: Html.fitMessage(notificationText(item)),
+  keyboard: { inline_keyboard: [itemButtons(item)] }
 })
 
 /** Every admin's copy of the notification once the item is resolved; no buttons left. */
-export const resolvedNotification = (item: FeedbackItem, author: FeedbackAuthor): string =>
-  Html.fitMessage(`${notificationText(item, author)}\n\n✔️ Resolved`)
+export const resolvedNotification = (item: FeedbackItem): string =>
+  Html.fitMessage(`${notificationText(item)}\n\n✔️ Resolved`)
 
-/** `/feedbacks`: one page of open items, oldest first, each with its ✔️ Resolve button. */
-export const openList = (page: Page<FeedbackItem>, authors: ReadonlyMap<UserId, string>): Required<View> => {
+/** `/feedbacks`: one page of open items, oldest first, each with its ✔️ Resolve and ↩️ Reply buttons, and 🔄. */
+export const openList = (page: Page<FeedbackItem>): Required<View> => {
   const head = `📬 <b>Open feedback</b>${page.total > 0 ? ` (${page.total})` : ""}`
-  if (page.items.length === 0) return { text: `${head}\n\nNothing open. All caught up! 🎉`, keyboard: { inline_keyboard: [] } }
+  const refresh = [button("🔄 Refresh", CallbackData.FeedbackPage({ page: page.page }))]
+  if (page.items.length === 0) {
+    return { text: `${head}\n\nNothing open. All caught up! 🎉`, keyboard: { inline_keyboard: [refresh] } }
+  }
   const footer = page.totalPages > 1 ? `\n\nPage ${page.page} of ${page.totalPages}` : ""
   const render = (texts: ReadonlyArray<string>) =>
-    `${head}\n\n` +
-    page.items
-      .map((item, index) =>
-        [`<b>#${item.id}</b> · ${authorLine({ id: item.authorId, firstName: authors.get(item.authorId) })}`, texts[index] ?? ""].join("\n")
-      )
-      .join("\n\n") +
-    footer
+    `${head}\n\n` + page.items.map((item, index) => `<b>#${item.id}</b>\n${texts[index] ?? ""}`).join("\n\n") + footer
   const fixed = Html.visibleLength(render(page.items.map(() => "")))
   const budgets = Html.allocate(
     page.items.map((item) => item.text.length),
     Html.messageLimit - fixed
   )
   const text = Html.fitMessage(render(page.items.map((item, index) => Html.escapeTruncated(item.text, budgets[index] ?? 0))))
-  const rows: Array<Array<InlineKeyboardButton>> = page.items.map((item) => [
-    button(`✔️ Resolve #${item.id}`, CallbackData.FeedbackResolve({ feedbackId: item.id }))
-  ])
+  const rows: Array<Array<InlineKeyboardButton>> = page.items.map((item) => itemButtons(item, ` #${item.id}`))
   rows.push(...pager(page, (n) => CallbackData.FeedbackPage({ page: n })))
+  rows.push(refresh)
   return { text, keyboard: { inline_keyboard: rows } }
 }
 
-const notificationText = (item: FeedbackItem, author: FeedbackAuthor): string =>
-  `📬 <b>New feedback #${item.id}</b>\nfrom ${authorLine(author)}\n\n${Html.escapeTruncated(item.text, 3_800)}`
+/** Whether a pressed keyboard is the `/feedbacks` list (its 🔄 button), rather than an admin's copy of a notification. */
+export const isOpenList = (keyboard: InlineKeyboardMarkup | undefined): boolean =>
+  (keyboard?.inline_keyboard ?? []).some((row) =>
+    row.some(
+      (key) =>
+        "callback_data" in key && Option.exists(CallbackData.fromString(key.callback_data), CallbackData.$is("FeedbackPage"))
+    )
+  )
 
-const authorLine = (author: FeedbackAuthor): string =>
-  `${author.firstName === undefined ? "a user" : Html.escapeTruncated(author.firstName, 64)} (id <code>${author.id}</code>)`
-
+const notificationText = (item: FeedbackItem): string =>
+  `📬 <b>New feedback #${item.id}</b>\n\n${Html.escapeTruncated(item.text, 3_800)}`

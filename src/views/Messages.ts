@@ -106,7 +106,7 @@ export const confessPrompt = (maxLength: number): string =>
   ].join("\n")
 
 /** What a person is writing when a text rule applies; the way out is /skip for a reason, /cancel otherwise. */
-export type Writing = "confession" | "comment" | "reply" | "feedback" | "reason"
+export type Writing = "confession" | "comment" | "reply" | "feedback" | "reason" | "answer"
 
 const wayOut = (what: Writing): string => (what === "reason" ? "/skip" : "/cancel")
 
@@ -143,13 +143,15 @@ export const anonymousToast = (anonymous: boolean): string => (anonymous ? "🎭
 
 // ---- moderation -------------------------------------------------------------------------------------------------
 
-export const approvedToast = "✅ Approved and posted"
+export const approvedToast = "✅ Approved: it goes to the channel now"
 
 export const approvedNoChannel =
   "✅ Approved, but CHANNEL_ID is not set, so nothing was posted. Set it and restart the bot to publish confessions."
 
-export const approvedPostFailed =
-  "✅ Approved, but posting to the channel failed. Check that the bot is an admin of the channel that can post."
+/** To every admin, once per confession, when the channel keeps refusing its post; it is retried until it goes out. */
+export const channelPostFailing = (id: number, reason: string): string =>
+  `⚠️ Confession #${id} is approved, but the channel refuses its post: <i>${Html.escapeTruncated(reason, 300)}</i>\n\n` +
+  "Check that the bot is an admin of the channel that can post (and CHANNEL_ID). It is posted as soon as that works."
 
 export const rejectedToast = "❌ Rejected"
 
@@ -180,9 +182,8 @@ export const askRejectReason = (id: number): string =>
   `❌ Confession #${id} rejected. If you like, send a short reason for the author ` +
   `(up to ${count(rejectReasonMaxLength)} characters), or /skip.`
 
-export const reasonSent = "📨 The reason was passed on to the author."
-
-export const reasonUndelivered = "⚠️ The reason was saved, but the author can't be reached right now."
+/** The same whatever became of the author, so it tells nothing about whether they can be reached. */
+export const reasonSent = "📨 The reason will be passed on to the author."
 
 export const reasonSkipped = "OK, no reason sent."
 
@@ -205,17 +206,16 @@ export const blockUsage = (command: "block" | "unblock"): string =>
   `comment, for example /${command} c42`
 
 /** What happened to the channel post of a deleted confession. */
-export type PostRemoval = "removed" | "none" | "failed" | "noChannel"
+/** What happens to the channel post of a deleted confession: it goes, there was none, or nobody can remove it. */
+export type PostRemoval = "removing" | "none" | "noChannel"
 
 export const deleted = (id: number, post: PostRemoval): string => {
   const head = `🗑 Confession #${id} deleted.`
   switch (post) {
-    case "removed":
-      return `${head} Its channel post was removed.`
+    case "removing":
+      return `${head} Its channel post is being removed.`
     case "none":
       return head
-    case "failed":
-      return `${head} Its channel post could not be removed; please delete it in the channel by hand.`
     case "noChannel":
       return `${head} It had a channel post, but CHANNEL_ID is not set, so please delete it by hand.`
   }
@@ -230,15 +230,15 @@ const subjectName = (kind: SubjectKind, id: number): string => `${kind} #${id}`
 export const subjectNotFound = (kind: SubjectKind, id: number): string =>
   `🔍 ${kind === "confession" ? "Confession" : "Comment"} #${id} not found.`
 
-export const blockedAuthor = (kind: SubjectKind, id: number, changed: boolean): string =>
-  changed
-    ? `🚫 The author of ${subjectName(kind, id)} is now blocked.`
-    : `The author of ${subjectName(kind, id)} was already blocked.`
+/**
+ * The same whether or not the author was blocked before: an answer that differed would tell an admin whether two
+ * items share an author (block one, then ask about the other).
+ */
+export const blockedAuthor = (kind: SubjectKind, id: number): string =>
+  `🚫 The author of ${subjectName(kind, id)} is blocked. Who they are stays hidden.`
 
-export const unblockedAuthor = (kind: SubjectKind, id: number, changed: boolean): string =>
-  changed
-    ? `✅ The author of ${subjectName(kind, id)} is unblocked.`
-    : `The author of ${subjectName(kind, id)} was not blocked.`
+export const unblockedAuthor = (kind: SubjectKind, id: number): string =>
+  `✅ The author of ${subjectName(kind, id)} is not blocked. Who they are stays hidden.`
 
 export const noPending = "🎉 No confessions are waiting for review."
 
@@ -304,3 +304,13 @@ export const feedbackResolved = (id: FeedbackId): string => `✔️ Feedback #${
 export const feedbackAlreadyResolved = (id: FeedbackId): string => `Feedback #${id} was already resolved.`
 
 export const feedbackNotFound = (id: FeedbackId): string => `🔍 Feedback #${id} not found.`
+
+export const askFeedbackReply = (id: FeedbackId, maxLength: number): string =>
+  `↩️ Send your answer to feedback #${id} (up to ${count(maxLength)} characters). The sender gets it from the bot ` +
+  "and never learns which admin wrote it. /cancel to stop."
+
+export const feedbackReplySent = (id: FeedbackId): string => `📨 Your answer to feedback #${id} will be passed on.`
+
+/** To the sender of feedback: the admins' answer, signed by no admin. */
+export const feedbackAnswer = (id: FeedbackId, text: string): string =>
+  `📬 The admins answered your feedback #${id}:\n\n<i>${Html.escape(text)}</i>`

@@ -30,7 +30,9 @@ const examples: { readonly [K in CallbackData.Tag]: CallbackData.Of<K> } = {
   MyCommentsPage: CallbackData.MyCommentsPage({ page }),
   ToggleAnonymity: CallbackData.ToggleAnonymity(),
   FeedbackResolve: CallbackData.FeedbackResolve({ feedbackId }),
+  FeedbackReply: CallbackData.FeedbackReply({ feedbackId }),
   FeedbackPage: CallbackData.FeedbackPage({ page }),
+  ReportsPage: CallbackData.ReportsPage({ page }),
   Noop: CallbackData.Noop()
 }
 const allExamples: ReadonlyArray<CallbackData.CallbackData> = Object.values(examples)
@@ -96,7 +98,9 @@ describe("CallbackData", () => {
       MyCommentsPage: () => "",
       ToggleAnonymity: () => "",
       FeedbackResolve: () => "",
+      FeedbackReply: () => "",
       FeedbackPage: () => "",
+      ReportsPage: () => "",
       Noop: () => ""
     }))
     assert.deepStrictEqual(described, Option.some("replies of 7, page 2"))

@@ -13,7 +13,7 @@ const Services = servicesOnDatabase(Comments.layer({ maxLength: 50, pageSize: 5 
 
 describe("Comments", () => {
   layer(Services, { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
-    it.effect("add - stores the trimmed text and returns the confession's author", () =>
+    it.effect("add - stores the trimmed text and says whom to tell: the confession's author, or nobody for their own", () =>
       Effect.gen(function* () {
         const comments = yield* Comments
         const author = yield* newUser()
@@ -24,10 +24,16 @@ describe("Comments", () => {
         assert.strictEqual(added.comment.confessionId, id)
         assert.isNull(added.comment.parentId)
         assert.isFalse(added.comment.authorTag)
-        assert.strictEqual(added.confessionAuthorId, author.id)
+        assert.deepStrictEqual(added.notify, Option.some(author.id))
         assert.notProperty(added.comment, "authorId")
         const own = yield* comments.add({ confessionId: id, author, text: "thanks" })
         assert.isTrue(own.comment.authorTag)
+        assert.deepStrictEqual(own.notify, Option.none())
+        // A reply tells the replied comment's writer, unless they reply to themselves.
+        const reply = yield* comments.add({ confessionId: id, author, text: "thank you", parentId: added.comment.id })
+        assert.deepStrictEqual(reply.notify, Option.some(reader.id))
+        const selfReply = yield* comments.add({ confessionId: id, author: reader, text: "p.s.", parentId: added.comment.id })
+        assert.deepStrictEqual(selfReply.notify, Option.none())
       }))
 
     it.effect("add - only approved confessions take comments", () =>

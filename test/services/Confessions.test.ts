@@ -170,30 +170,9 @@ describe("Confessions", () => {
         assert.deepStrictEqual([nobody.items.length, nobody.page, nobody.totalPages], [0, 1, 1])
       }))
 
-    it.effect("setChannelMessage - stored for an approved confession, NotApproved otherwise", () =>
+    it.effect("submit - claims the update being handled; a redelivered update writes nothing", () =>
       Effect.gen(function* () {
         const confessions = yield* Confessions
-        const moderation = yield* Moderation
-        const author = yield* newUser()
-        const pending = yield* confessions.submit({ author, text: "post me", anonymous: true })
-        const early = yield* failure(confessions.setChannelMessage(pending.id, 77))
-        assert.strictEqual(early.reason._tag, "NotApproved")
-        yield* moderation.approve(pending.id, admin)
-        yield* confessions.setChannelMessage(pending.id, 77)
-        const read = yield* confessions.get(pending.id)
-        assert.deepStrictEqual(Option.map(read, (c) => c.channelMessageId), Option.some(77))
-        // Deleted while the post was being sent: the caller must learn it, to delete the orphan post
-        yield* moderation.delete(pending.id, admin)
-        const late = yield* failure(confessions.setChannelMessage(pending.id, 78))
-        assert.strictEqual(late.reason._tag, "NotApproved")
-        const missing = yield* failure(confessions.setChannelMessage(ConfessionId.make(987_654_321), 1))
-        assert.strictEqual(missing.reason._tag, "NotApproved")
-      }))
-
-    it.effect("submit / setChannelMessage - claim the update being handled; a redelivered update writes nothing", () =>
-      Effect.gen(function* () {
-        const confessions = yield* Confessions
-        const moderation = yield* Moderation
         const sql = yield* SqlClient.SqlClient
         const author = yield* newUser()
         const first = yield* confessions.submit({ author, text: "once", anonymous: true }).pipe(duringUpdate(91_001))
@@ -203,101 +182,6 @@ describe("Confessions", () => {
         assert.deepStrictEqual(page.items.map((c) => c.id), [first.id])
         const claimed = yield* sql`select update_id from processed_updates where update_id in (91001, 91002)`
         assert.strictEqual(claimed.length, 1)
-
-        yield* moderation.approve(first.id, admin)
-        yield* confessions.setChannelMessage(first.id, 5).pipe(duringUpdate(91_002))
-        const replayed = yield* Effect.flip(confessions.setChannelMessage(first.id, 6).pipe(duringUpdate(91_002)))
-        assert.strictEqual(replayed._tag, "AlreadyProcessed")
-        const read = yield* confessions.get(first.id)
-        assert.deepStrictEqual(Option.map(read, (c) => c.channelMessageId), Option.some(5))
-      }))
-
-    it.effect("claimPublication / setChannelMessage - one claimant at a time; the post replaces only its own claim", () =>
-      Effect.gen(function* () {
-        const confessions = yield* Confessions
-        const moderation = yield* Moderation
-        const sql = yield* SqlClient.SqlClient
-        const author = yield* newUser()
-        const pending = yield* confessions.submit({ author, text: "claim me", anonymous: true })
-        assert.isTrue(Option.isNone(yield* confessions.claimPublication(pending.id, "15 minutes")), "pending: no claim")
-        yield* moderation.approve(pending.id, admin)
-        const claims = yield* Effect.all(
-          Array.from({ length: 10 }, () => confessions.claimPublication(pending.id, "15 minutes")),
-          { concurrency: "unbounded" }
-        )
-        const won = claims.filter(Option.isSome).map((claim) => claim.value)
-        assert.strictEqual(won.length, 1)
-        const claim = won[0] as number
-        assert.isBelow(claim, 0, "a claim is never a message id")
-
-        // Its publisher died 20 minutes ago: the claim is abandoned and taken over; the first one has lost it.
-        yield* sql`update confessions set channel_message_id = ${claim + 1200} where id = ${pending.id}`
-        const takeover = yield* confessions.claimPublication(pending.id, "15 minutes")
-        assert.isTrue(Option.isSome(takeover))
-        const lost = yield* failure(confessions.setChannelMessage(pending.id, 41, claim + 1200))
-        assert.strictEqual(lost.reason._tag, "ClaimLost")
-        yield* confessions.setChannelMessage(pending.id, 42, Option.getOrThrow(takeover))
-        assert.deepStrictEqual(Option.map(yield* confessions.get(pending.id), (c) => c.channelMessageId), Option.some(42))
-        assert.isTrue(Option.isNone(yield* confessions.claimPublication(pending.id, "0 seconds")), "posted: no claim")
-
-        // A released claim can be taken again; releasing someone else's claim changes nothing.
-        const other = yield* confessions.submit({ author, text: "release me", anonymous: true })
-        yield* moderation.approve(other.id, admin)
-        const first = Option.getOrThrow(yield* confessions.claimPublication(other.id, "15 minutes"))
-        yield* confessions.releasePublication(other.id, first - 1)
-        assert.isTrue(Option.isNone(yield* confessions.claimPublication(other.id, "15 minutes")))
-        yield* confessions.releasePublication(other.id, first)
-        assert.isTrue(Option.isSome(yield* confessions.claimPublication(other.id, "15 minutes")))
-      }))
-
-    it.effect("listUnpublished - approved, without a post or with an abandoned claim, decided within the window", () =>
-      Effect.gen(function* () {
-        const confessions = yield* Confessions
-        const moderation = yield* Moderation
-        const sql = yield* SqlClient.SqlClient
-        const author = yield* newUser({ firstName: "Wren", username: "wren_w" })
-        const approved = (text: string, decidedAgo: string) =>
-          Effect.gen(function* () {
-            const created = yield* confessions.submit({ author, text, anonymous: false })
-            yield* moderation.approve(created.id, admin)
-            yield* sql`update confessions set decided_at = now() - ${decidedAgo}::interval where id = ${created.id}`
-            return created.id
-          })
-        const older = yield* approved("older", "3 hours")
-        const due = yield* approved("due", "10 minutes")
-        const fresh = yield* approved("fresh", "10 seconds")
-        const stale = yield* approved("stale", "25 hours")
-        const posted = yield* approved("posted", "10 minutes")
-        yield* confessions.setChannelMessage(posted, 7)
-        const claimed = yield* approved("claimed", "10 minutes")
-        yield* confessions.claimPublication(claimed, "15 minutes")
-        const abandoned = yield* approved("abandoned", "1 hour")
-        yield* sql`
-          update confessions set channel_message_id = -floor(extract(epoch from now() - interval '1 hour'))::int8
-          where id = ${abandoned}`
-        const rejected = yield* confessions.submit({ author, text: "rejected", anonymous: true })
-        yield* moderation.reject(rejected.id, admin)
-        yield* sql`update confessions set decided_at = now() - interval '10 minutes' where id = ${rejected.id}`
-
-        const listed = yield* confessions.listUnpublished({
-          decidedAtLeast: "1 minute",
-          decidedAtMost: "24 hours",
-          abandonedAfter: "15 minutes",
-          limit: 100
-        })
-        const mine = listed.filter((c) => [older, due, fresh, stale, posted, claimed, abandoned, rejected.id].includes(c.id))
-        assert.deepStrictEqual(mine.map((c) => c.id), [older, abandoned, due], "oldest decision first")
-        assert.deepStrictEqual(
-          mine.map((c) => [c.text, c.anonymous, c.authorFirstName, c.authorUsername]).at(-1),
-          ["due", false, "Wren", "wren_w"]
-        )
-        const one = yield* confessions.listUnpublished({
-          decidedAtLeast: "1 minute",
-          decidedAtMost: "24 hours",
-          abandonedAfter: "15 minutes",
-          limit: 1
-        })
-        assert.strictEqual(one.length, 1)
       }))
   })
 })

@@ -172,9 +172,10 @@ describe("Moderation", () => {
         const confessions = yield* Confessions
         const { confession } = yield* pendingConfession()
         yield* moderation.approve(confession.id, alice)
-        yield* confessions.setChannelMessage(confession.id, 4242)
-        const post = yield* moderation.delete(confession.id, bob)
-        assert.deepStrictEqual(post, Option.some(4242))
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`update confessions set channel_message_id = 4242 where id = ${confession.id}`
+        const deleted = yield* moderation.delete(confession.id, bob)
+        assert.deepStrictEqual(deleted, { id: confession.id, text: confession.text, channelMessageId: Option.some(4242) })
         const read = yield* confessions.get(confession.id)
         assert.deepStrictEqual(Option.map(read, (c) => c.status), Option.some("deleted"))
         const audit = yield* auditOf("confession", confession.id)
@@ -195,10 +196,10 @@ describe("Moderation", () => {
       Effect.gen(function* () {
         const moderation = yield* Moderation
         const pending = (yield* pendingConfession()).confession
-        assert.deepStrictEqual(yield* moderation.delete(pending.id, alice), Option.none())
+        assert.deepStrictEqual((yield* moderation.delete(pending.id, alice)).channelMessageId, Option.none())
         const rejected = (yield* pendingConfession()).confession
         yield* moderation.reject(rejected.id, alice)
-        assert.deepStrictEqual(yield* moderation.delete(rejected.id, alice), Option.none())
+        assert.deepStrictEqual((yield* moderation.delete(rejected.id, alice)).channelMessageId, Option.none())
         assert.deepStrictEqual((yield* failure(moderation.delete(missing, alice))).reason, new NotFound())
         assert.strictEqual((yield* auditOf("confession", missing)).length, 0)
       }))

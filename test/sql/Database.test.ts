@@ -18,7 +18,7 @@ describe("Database", () => {
         const tables = yield* sql<{ tableName: string }>`
           select table_name from information_schema.tables where table_schema = 'public' order by table_name`
         const names = tables.map((t) => t.tableName)
-        for (const table of ["users", "confessions", "comments", "reactions", "reports", "feedback", "admin_notifications", "audit_log", "processed_updates"]) {
+        for (const table of ["users", "confessions", "comments", "reactions", "reports", "feedback", "outbox", "audit_log", "processed_updates"]) {
           assert.include(names, table)
         }
         const before = yield* sql<{ n: number }>`select count(*)::int as n from effect_sql_migrations`

@@ -15,6 +15,7 @@ export const baseEnv = (apiRoot: string): Record<string, string> => ({
   HTTP_PORT: "0",
   ADMIN_IDS: `${admins.bea},${admins.cal}`,
   CHANNEL_ID: "-1001234567890",
+  ADMIN_NOTIFY_JITTER: "0 seconds",
   LOG_LEVEL: "warn",
   LOG_FORMAT: "json",
   SHUTDOWN_GRACE: "5 seconds",

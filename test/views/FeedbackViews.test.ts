@@ -15,6 +15,7 @@ const item = (id: number, text: string, authorId = 501): FeedbackItem => ({
   status: "open",
   resolvedBy: null,
   resolvedAt: null,
+  adminNote: null,
   createdAt: new Date(0)
 })
 
@@ -27,69 +28,60 @@ const labels = (keyboard: InlineKeyboardMarkup): Array<Array<string>> =>
 const data = (action: CallbackData.CallbackData) => CallbackData.toString(action)
 
 describe("FeedbackViews", () => {
-  it("notification - the text, the author's first name and id, and ✔️ Resolve", () => {
-    const view = FeedbackViews.notification(item(3, "dark <mode> & more"), { id: UserId.make(501), firstName: "Ann <3" })
-    assert.strictEqual(
-      view.text,
-      "📬 <b>New feedback #3</b>\nfrom Ann &lt;3 (id <code>501</code>)\n\ndark &lt;mode&gt; &amp; more"
-    )
-    assert.deepStrictEqual(callbackData(view.keyboard), [data(CallbackData.FeedbackResolve({ feedbackId: FeedbackId.make(3) }))])
-    assert.strictEqual(
-      FeedbackViews.resolvedNotification(item(3, "x"), { id: UserId.make(501), firstName: undefined }),
-      "📬 <b>New feedback #3</b>\nfrom a user (id <code>501</code>)\n\nx\n\n✔️ Resolved"
-    )
+  it("notification - the text and ✔️ Resolve · ↩️ Reply, never who sent it", () => {
+    const view = FeedbackViews.notification(item(3, "dark <mode> & more"))
+    assert.strictEqual(view.text, "📬 <b>New feedback #3</b>\n\ndark &lt;mode&gt; &amp; more")
+    assert.notInclude(view.text, "501")
+    assert.deepStrictEqual(callbackData(view.keyboard), [
+      data(CallbackData.FeedbackResolve({ feedbackId: FeedbackId.make(3) })),
+      data(CallbackData.FeedbackReply({ feedbackId: FeedbackId.make(3) }))
+    ])
+    assert.strictEqual(FeedbackViews.resolvedNotification(item(3, "x")), "📬 <b>New feedback #3</b>\n\nx\n\n✔️ Resolved")
   })
 
-  it("openList - items with their authors and one Resolve button each, paged", () => {
-    const view = FeedbackViews.openList(
-      { items: [item(1, "first"), item(2, "second", 502)], page: 2, totalPages: 3, total: 12 },
-      new Map([[UserId.make(501), "Ann"]])
-    )
+  it("openList - items without their senders, Resolve and Reply each, paged, with a refresh", () => {
+    const view = FeedbackViews.openList({ items: [item(1, "first"), item(2, "second", 502)], page: 2, totalPages: 3, total: 12 })
     assert.strictEqual(
       view.text,
-      [
-        "📬 <b>Open feedback</b> (12)",
-        "",
-        "<b>#1</b> · Ann (id <code>501</code>)",
-        "first",
-        "",
-        "<b>#2</b> · a user (id <code>502</code>)",
-        "second",
-        "",
-        "Page 2 of 3"
-      ].join("\n")
+      ["📬 <b>Open feedback</b> (12)", "", "<b>#1</b>", "first", "", "<b>#2</b>", "second", "", "Page 2 of 3"].join("\n")
     )
-    assert.deepStrictEqual(labels(view.keyboard), [["✔️ Resolve #1"], ["✔️ Resolve #2"], ["⬅️", "2/3", "➡️"]])
+    assert.deepStrictEqual(labels(view.keyboard), [
+      ["✔️ Resolve #1", "↩️ Reply #1"],
+      ["✔️ Resolve #2", "↩️ Reply #2"],
+      ["⬅️", "2/3", "➡️"],
+      ["🔄 Refresh"]
+    ])
     assert.deepStrictEqual(callbackData(view.keyboard), [
       data(CallbackData.FeedbackResolve({ feedbackId: FeedbackId.make(1) })),
+      data(CallbackData.FeedbackReply({ feedbackId: FeedbackId.make(1) })),
       data(CallbackData.FeedbackResolve({ feedbackId: FeedbackId.make(2) })),
+      data(CallbackData.FeedbackReply({ feedbackId: FeedbackId.make(2) })),
       data(CallbackData.FeedbackPage({ page: 1 })),
       data(CallbackData.Noop()),
-      data(CallbackData.FeedbackPage({ page: 3 }))
+      data(CallbackData.FeedbackPage({ page: 3 })),
+      data(CallbackData.FeedbackPage({ page: 2 }))
     ])
+    assert.isTrue(FeedbackViews.isOpenList(view.keyboard))
+    assert.isFalse(FeedbackViews.isOpenList(FeedbackViews.notification(item(1, "x")).keyboard))
   })
 
   it("openList - nothing open", () => {
-    const view = FeedbackViews.openList({ items: [], page: 1, totalPages: 1, total: 0 }, new Map())
+    const view = FeedbackViews.openList({ items: [], page: 1, totalPages: 1, total: 0 })
     assert.strictEqual(view.text, "📬 <b>Open feedback</b>\n\nNothing open. All caught up! 🎉")
-    assert.deepStrictEqual(view.keyboard.inline_keyboard, [])
+    assert.deepStrictEqual(labels(view.keyboard), [["🔄 Refresh"]])
   })
 
   it("openList and notification - within 4,096 characters at the longest texts and page size 10", () => {
     const long = "&".repeat(3_800)
-    const names = new Map([[UserId.make(Number.MAX_SAFE_INTEGER), "N".repeat(256)]])
-    const list = FeedbackViews.openList(
-      {
-        items: Array.from({ length: 10 }, (_, index) => item(Number.MAX_SAFE_INTEGER - index, long, Number.MAX_SAFE_INTEGER)),
-        page: 2_147_483_647,
-        totalPages: 2_147_483_647,
-        total: 2_147_483_647
-      },
-      names
-    )
+    const list = FeedbackViews.openList({
+      items: Array.from({ length: 10 }, (_, index) => item(Number.MAX_SAFE_INTEGER - index, long, Number.MAX_SAFE_INTEGER)),
+      page: 2_147_483_647,
+      totalPages: 2_147_483_647,
+      total: 2_147_483_647
+    })
     assert.isAtMost(Html.visibleLength(list.text), Html.messageLimit)
     for (const raw of callbackData(list.keyboard)) assert.isAtMost(Buffer.byteLength(raw), CallbackData.maxBytes)
-    const notice = FeedbackViews.notification(item(1, long), { id: UserId.make(1), firstName: "N".repeat(256) })
+    const notice = FeedbackViews.notification(item(1, long))
     assert.isAtMost(Html.visibleLength(notice.text), Html.messageLimit)
   })
 

@@ -1,0 +1,126 @@
+// A Bot API call the bot makes on its own: what the outbox stores (as JSON, in the same transaction as the write that
+// causes it) and the courier performs later. Rendered HTML and keyboards only, so delivery needs no view; the one
+// thing a call may leave open is a message id that another outbox row's send produces (an admin's copy to edit, a
+// channel post to delete, a post link to mention).
+import { Schema } from "effect"
+
+export const ChatId = Schema.Union([Schema.Number, Schema.String])
+export type ChatId = typeof ChatId.Type
+
+const InlineButton = Schema.Struct({
+  text: Schema.String,
+  callback_data: Schema.optionalKey(Schema.String),
+  url: Schema.optionalKey(Schema.String)
+})
+
+export const InlineKeyboard = Schema.Struct({ inline_keyboard: Schema.Array(Schema.Array(InlineButton)) })
+export type InlineKeyboard = typeof InlineKeyboard.Type
+
+const ReplyKeyboard = Schema.Struct({
+  keyboard: Schema.Array(Schema.Array(Schema.Struct({ text: Schema.String }))),
+  resize_keyboard: Schema.optionalKey(Schema.Boolean),
+  is_persistent: Schema.optionalKey(Schema.Boolean)
+})
+
+export const Markup = Schema.Union([InlineKeyboard, ReplyKeyboard])
+export type Markup = typeof Markup.Type
+
+/**
+ * Text that names a channel post by its link once the post exists: `template` with `{link}` where the link goes,
+ * used when the post's row was delivered and the channel has links; `text` otherwise.
+ */
+const PostLinked = Schema.Struct({ template: Schema.String, channelId: Schema.String })
+
+export const BotCall = Schema.TaggedUnion({
+  SendMessage: {
+    chatId: ChatId,
+    text: Schema.String,
+    markup: Schema.optionalKey(Markup),
+    postLinked: Schema.optionalKey(PostLinked)
+  },
+  SendPhoto: { chatId: ChatId, fileId: Schema.String, caption: Schema.String, markup: Schema.optionalKey(Markup) },
+  SendVoice: { chatId: ChatId, fileId: Schema.String, caption: Schema.String, markup: Schema.optionalKey(Markup) },
+  /**
+   * Without `messageId`, the message the parent row sent. Omitting `keyboard` drops the inline keyboard. With
+   * `sendIfGone`, a message that can no longer be edited (deleted, too old) gets the text as a new message instead.
+   */
+  EditText: {
+    chatId: ChatId,
+    messageId: Schema.optionalKey(Schema.Number),
+    text: Schema.String,
+    keyboard: Schema.optionalKey(InlineKeyboard),
+    sendIfGone: Schema.optionalKey(Schema.Boolean)
+  },
+  EditCaption: {
+    chatId: ChatId,
+    messageId: Schema.optionalKey(Schema.Number),
+    caption: Schema.String,
+    keyboard: Schema.optionalKey(InlineKeyboard)
+  },
+  EditKeyboard: { chatId: ChatId, messageId: Schema.optionalKey(Schema.Number), keyboard: InlineKeyboard },
+  Delete: { chatId: ChatId, messageId: Schema.optionalKey(Schema.Number) },
+  AnswerCallback: {
+    callbackQueryId: Schema.String,
+    text: Schema.optionalKey(Schema.String),
+    alert: Schema.optionalKey(Schema.Boolean)
+  }
+})
+export type BotCall = typeof BotCall.Type
+
+export const BotCallFromJson = Schema.fromJsonString(BotCall)
+
+/** The chat a call writes to (`undefined` for a callback answer, which goes to whoever pressed). */
+export const chatOf = (call: BotCall): ChatId | undefined => ("chatId" in call ? call.chatId : undefined)
+
+/** Whether the call needs the message id that its parent row's send produced. */
+export const needsParentMessage = (call: BotCall): boolean =>
+  (call._tag === "EditText" || call._tag === "EditCaption" || call._tag === "EditKeyboard" || call._tag === "Delete") &&
+  call.messageId === undefined
+
+/** The call with its open message id filled in from the parent's send. */
+export const withParentMessage = (call: BotCall, messageId: number): BotCall => {
+  if (!needsParentMessage(call)) return call
+  switch (call._tag) {
+    case "EditText":
+    case "EditCaption":
+    case "EditKeyboard":
+    case "Delete":
+      return { ...call, messageId }
+    default:
+      return call
+  }
+}
+
+export const sendMessage = (chatId: ChatId, text: string, markup?: Markup): BotCall =>
+  BotCall.cases.SendMessage.make(markup === undefined ? { chatId, text } : { chatId, text, markup })
+
+/**
+ * Edits `messageId` to `text` (and `keyboard`, or none). Without `messageId`: the parent row's message; as an answer to
+ * a button whose message Telegram no longer names, there is nothing to edit, so the text is sent as a new message.
+ */
+export const editText = (
+  chatId: ChatId,
+  messageId: number | undefined,
+  text: string,
+  options: { readonly keyboard?: InlineKeyboard | undefined; readonly sendIfGone?: boolean } = {}
+): BotCall =>
+  BotCall.cases.EditText.make({
+    chatId,
+    text,
+    ...(messageId === undefined ? {} : { messageId }),
+    ...(options.keyboard === undefined ? {} : { keyboard: options.keyboard }),
+    ...(options.sendIfGone === true ? { sendIfGone: true } : {})
+  })
+
+/** The answer to a button in place: edits the message it was on, or sends the text when there is none to edit. */
+export const showInPlace = (chatId: ChatId, messageId: number | undefined, text: string, markup?: InlineKeyboard): BotCall =>
+  messageId === undefined
+    ? sendMessage(chatId, text, markup)
+    : editText(chatId, messageId, text, { keyboard: markup, sendIfGone: true })
+
+export const answerCallback = (callbackQueryId: string, text?: string, alert?: boolean): BotCall =>
+  BotCall.cases.AnswerCallback.make({
+    callbackQueryId,
+    ...(text === undefined ? {} : { text }),
+    ...(alert === undefined ? {} : { alert })
+  })

@@ -1,0 +1,272 @@
+// The outbox ledger: Bot API calls stored by the transaction of the write that causes them, and the statements that
+// hand them out for delivery. A row is claimed with a lease (`locked_until`) under `FOR UPDATE SKIP LOCKED`, so several
+// couriers (processes) never hold the same row at once, and a courier that died only delays its rows until the lease
+// ends. Every time is the program's clock, passed in. A row may wait for a parent row (an edit of the copy it sent):
+// it is handed out once the parent is finished, with the parent's message id.
+import { Context, Effect, Layer, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import type { SqlError } from "effect/sql/SqlError"
+import { type BotCall, BotCallFromJson } from "../domain/BotCall.ts"
+import { ConfessionId } from "../domain/Ids.ts"
+import { decodeRows, Int8, NullableInt8 } from "./Rows.ts"
+
+/** What a row is for: the label of the delivery metrics, and the kinds the ledger's own statements look for. */
+export type Kind =
+  | "answer"
+  | "admin_notice"
+  | "admin_close"
+  | "admin_alert"
+  | "channel_post"
+  | "channel_delete"
+  | "notice"
+
+/** A call to store. */
+export interface NewMessage {
+  /** Unique for what the call means (e.g. `confession:42:post`); storing the same key again stores nothing. */
+  readonly dedupeKey: string
+  readonly kind: Kind
+  /** Groups the rows of one subject (e.g. `confession:42`), so they can be found and closed together. */
+  readonly topic?: string | undefined
+  readonly call: BotCall
+  /** The dedupe key of the row whose sent message this call edits or deletes (stored earlier or in this batch). */
+  readonly parentKey?: string | undefined
+  readonly dueAt: Date
+  /** Held by the storing process until then (it sends the call itself right after its commit). */
+  readonly lockedUntil?: Date | undefined
+  /** A channel post remembers its message id on the confession once it is sent. */
+  readonly postOf?: ConfessionId | undefined
+}
+
+/** A row handed out for delivery, with its parent's outcome when it has one. */
+export interface Claimed {
+  readonly id: number
+  readonly kind: Kind
+  readonly topic: string | null
+  readonly call: BotCall
+  readonly attempts: number
+  readonly createdAt: Date
+  readonly postOf: ConfessionId | null
+  /** `undefined`: no parent. `null`: the parent sent nothing (cancelled, failed, skipped, or gone). */
+  readonly parentMessageId: number | null | undefined
+}
+
+/** How a delivery attempt ended. */
+export type Outcome =
+  | { readonly _tag: "Delivered"; readonly id: number; readonly messageId: number | undefined; readonly postOf: ConfessionId | null }
+  | { readonly _tag: "Retry"; readonly id: number; readonly dueAt: Date; readonly error: string }
+  | { readonly _tag: "Failed"; readonly id: number; readonly error: string }
+  | { readonly _tag: "Skipped"; readonly id: number; readonly reason: string }
+
+/** A row of a topic that was sent or is being sent, so a later call can refer to it. */
+export interface Superseded {
+  readonly id: number
+  readonly dedupeKey: string
+  /** The chat the row writes to. */
+  readonly chatId: string | null
+}
+
+export interface PendingStats {
+  readonly pending: number
+  /** Seconds since the oldest pending row was stored; 0 when none. */
+  readonly oldestSeconds: number
+}
+
+export class Outbox extends Context.Service<
+  Outbox,
+  {
+    /** Stores calls (one statement); returns the ids of the rows it stored, by dedupe key. */
+    readonly enqueue: (messages: ReadonlyArray<NewMessage>, now: Date) => Effect.Effect<ReadonlyMap<string, number>, SqlError>
+    /** Claims up to `limit` due rows until `leaseUntil`, oldest due first. */
+    readonly claimDue: (now: Date, limit: number, leaseUntil: Date) => Effect.Effect<ReadonlyArray<Claimed>, SqlError>
+    /** Records how attempts ended (one statement for all of them) and releases their leases. */
+    readonly finish: (outcomes: ReadonlyArray<Outcome>, now: Date) => Effect.Effect<void, SqlError>
+    /** Releases leases early (the process stops, or gives a row back to the courier): due at once. */
+    readonly release: (ids: ReadonlyArray<number>, now: Date) => Effect.Effect<void, SqlError>
+    /**
+     * Ends a topic's pending rows of `kind` that nobody holds (their call is no longer wanted) and returns the ids of
+     * the others of that kind (sent or being sent), e.g. to edit every admin's copy after a decision.
+     */
+    readonly supersede: (topic: string, kind: Kind, now: Date) => Effect.Effect<ReadonlyArray<Superseded>, SqlError>
+    /** Rows still waiting, and the age of the oldest. */
+    readonly pendingStats: (now: Date) => Effect.Effect<PendingStats, SqlError>
+    /** Removes finished rows older than `before`; an admin's sent copy stays while nothing has closed it. */
+    readonly prune: (before: Date) => Effect.Effect<number, SqlError>
+  }
+>()("confessions/sql/Outbox") {
+  static readonly layer: Layer.Layer<Outbox, never, SqlClient.SqlClient> = Layer.effect(
+    Outbox,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const encodeCall = Schema.encodeSync(BotCallFromJson)
+
+      return Outbox.of({
+        enqueue: Effect.fnUntraced(function* (messages, now) {
+          if (messages.length === 0) return new Map()
+          const input = messages.map((message, ord) => ({
+            ord,
+            dedupe_key: message.dedupeKey,
+            kind: message.kind,
+            topic: message.topic ?? null,
+            call: encodeCall(message.call),
+            parent_key: message.parentKey ?? null,
+            due_at: message.dueAt.toISOString(),
+            locked_until: message.lockedUntil?.toISOString() ?? null,
+            post_of: message.postOf ?? null
+          }))
+          // Ids are drawn first, so a row can name a parent stored by the same statement.
+          const rows = yield* sql<{ readonly id: unknown; readonly dedupeKey: string }>`
+            with input as (
+              select * from json_to_recordset(${JSON.stringify(input)}::json) as x(
+                ord int, dedupe_key text, kind text, topic text, call text, parent_key text,
+                due_at timestamptz, locked_until timestamptz, post_of bigint)
+            ), ids as (
+              select ord, dedupe_key, nextval(pg_get_serial_sequence('outbox', 'id')) as id from input
+            )
+            insert into outbox (id, dedupe_key, kind, topic, call, parent_id, due_at, locked_until, on_delivered, created_at)
+            select ids.id, x.dedupe_key, x.kind, x.topic, x.call,
+              coalesce(
+                (select i.id from ids i where i.dedupe_key = x.parent_key),
+                (select o.id from outbox o where o.dedupe_key = x.parent_key)
+              ),
+              x.due_at, x.locked_until,
+              case when x.post_of is null then null else json_build_object('postOf', x.post_of)::text end,
+              ${now.toISOString()}::timestamptz
+            from input x join ids on ids.ord = x.ord
+            order by x.ord
+            on conflict (dedupe_key) do nothing
+            returning id, dedupe_key`
+          return new Map(rows.map((row) => [row.dedupeKey, Number(row.id)]))
+        }),
+
+        claimDue: Effect.fnUntraced(function* (now, limit, leaseUntil) {
+          const rows = yield* sql`
+            with due as (
+              select c.id from outbox c
+              where c.status = 'pending' and c.due_at <= ${now.toISOString()}::timestamptz
+                and (c.locked_until is null or c.locked_until <= ${now.toISOString()}::timestamptz)
+                and not exists (select 1 from outbox p where p.id = c.parent_id and p.status = 'pending')
+              order by c.due_at, c.id
+              limit ${limit}
+              for update of c skip locked
+            )
+            update outbox o set locked_until = ${leaseUntil.toISOString()}::timestamptz, attempts = o.attempts + 1
+            from due where o.id = due.id
+            returning o.id, o.kind, o.topic, o.call, o.attempts, o.created_at, o.on_delivered, o.parent_id,
+              (select p.status from outbox p where p.id = o.parent_id) as parent_status,
+              (select p.result_message_id from outbox p where p.id = o.parent_id) as parent_message_id`
+          // RETURNING has no order: hand rows out oldest first, so calls to one chat go in the order they were made.
+          return (yield* decodeRows(ClaimedRow, rows)).map(toClaimed).sort((a, b) => a.id - b.id)
+        }),
+
+        finish: Effect.fnUntraced(function* (outcomes, now) {
+          if (outcomes.length === 0) return
+          const input = outcomes.map((outcome) => ({
+            id: outcome.id,
+            status:
+              outcome._tag === "Delivered"
+                ? "delivered"
+                : outcome._tag === "Retry"
+                  ? "pending"
+                  : outcome._tag === "Failed"
+                    ? "failed"
+                    : "skipped",
+            message_id: outcome._tag === "Delivered" ? (outcome.messageId ?? null) : null,
+            post_of: outcome._tag === "Delivered" ? outcome.postOf : null,
+            error:
+              outcome._tag === "Retry" || outcome._tag === "Failed"
+                ? outcome.error.slice(0, 1000)
+                : outcome._tag === "Skipped"
+                  ? outcome.reason.slice(0, 1000)
+                  : null,
+            due_at: outcome._tag === "Retry" ? outcome.dueAt.toISOString() : null
+          }))
+          yield* sql`
+            with input as (
+              select * from json_to_recordset(${JSON.stringify(input)}::json) as x(
+                id bigint, status text, message_id bigint, post_of bigint, error text, due_at timestamptz)
+            ), posted as (
+              update confessions c set channel_message_id = x.message_id
+              from input x where c.id = x.post_of and x.status = 'delivered' and x.message_id is not null
+              returning c.id
+            )
+            update outbox o set
+              status = x.status,
+              result_message_id = coalesce(x.message_id, o.result_message_id),
+              last_error = coalesce(x.error, o.last_error),
+              due_at = coalesce(x.due_at, o.due_at),
+              locked_until = null,
+              finished_at = case when x.status = 'pending' then null else ${now.toISOString()}::timestamptz end
+            from input x where o.id = x.id`
+        }),
+
+        release: Effect.fnUntraced(function* (ids, now) {
+          if (ids.length === 0) return
+          yield* sql`
+            update outbox set locked_until = null, due_at = least(due_at, ${now.toISOString()}::timestamptz)
+            where id in ${sql.in(ids)} and status = 'pending'`
+        }),
+
+        supersede: Effect.fnUntraced(function* (topic, kind, now) {
+          const rows = yield* sql<{ readonly id: unknown; readonly dedupeKey: string; readonly chatId: string | null }>`
+            with ended as (
+              update outbox set status = 'cancelled', finished_at = ${now.toISOString()}::timestamptz
+              where topic = ${topic} and kind = ${kind} and status = 'pending'
+                and (locked_until is null or locked_until <= ${now.toISOString()}::timestamptz)
+              returning id
+            )
+            select id, dedupe_key, call::json ->> 'chatId' as chat_id from outbox
+            where topic = ${topic} and kind = ${kind} and status in ('pending', 'delivered')
+              and id not in (select id from ended)
+            order by id`
+          return rows.map((row) => ({ id: Number(row.id), dedupeKey: row.dedupeKey, chatId: row.chatId }))
+        }),
+
+        pendingStats: Effect.fnUntraced(function* (now) {
+          const [row] = yield* sql<{ readonly pending: unknown; readonly oldest: unknown }>`
+            select count(*) as pending,
+              coalesce(extract(epoch from ${now.toISOString()}::timestamptz - min(created_at)), 0) as oldest
+            from outbox where status = 'pending'`
+          return { pending: Number(row?.pending ?? 0), oldestSeconds: Math.max(0, Number(row?.oldest ?? 0)) }
+        }),
+
+        prune: Effect.fnUntraced(function* (before) {
+          const [row] = yield* sql<{ readonly n: unknown }>`
+            with gone as (
+              delete from outbox o
+              where o.status <> 'pending' and o.finished_at < ${before.toISOString()}::timestamptz
+                and not (o.kind = 'admin_notice' and o.status = 'delivered'
+                  and not exists (select 1 from outbox c where c.parent_id = o.id))
+              returning 1
+            )
+            select count(*) as n from gone`
+          return Number(row?.n ?? 0)
+        })
+      })
+    })
+  )
+}
+
+const ClaimedRow = Schema.Struct({
+  id: Int8,
+  kind: Schema.Literals(["answer", "admin_notice", "admin_close", "admin_alert", "channel_post", "channel_delete", "notice"]),
+  topic: Schema.NullOr(Schema.String),
+  call: BotCallFromJson,
+  attempts: Schema.Number,
+  createdAt: Schema.Date,
+  onDelivered: Schema.NullOr(Schema.fromJsonString(Schema.Struct({ postOf: Int8.pipe(Schema.decodeTo(ConfessionId)) }))),
+  parentId: NullableInt8,
+  parentStatus: Schema.NullOr(Schema.String),
+  parentMessageId: NullableInt8
+})
+
+const toClaimed = (row: typeof ClaimedRow.Type): Claimed => ({
+  id: row.id,
+  kind: row.kind,
+  topic: row.topic,
+  call: row.call,
+  attempts: row.attempts,
+  createdAt: row.createdAt,
+  postOf: row.onDelivered === null ? null : row.onDelivered.postOf,
+  parentMessageId:
+    row.parentId === null ? undefined : row.parentStatus === "delivered" ? row.parentMessageId : null
+})
