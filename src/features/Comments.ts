@@ -50,8 +50,8 @@ export const layer = Layer.effectDiscard(
     })
 
     /**
-     * Stores the text as a comment (or a reply under `parentId`) together with the answer and the notice to the
-     * confession's author (or the replied comment's writer), unless they wrote it themselves. The notice goes out
+     * Stores the text as a comment (or a reply under `parentId`) together with the answer and the notices to the
+     * confession's author and the replied comment's writer, unless they wrote it themselves. Notices go out
      * through the courier, never in this update, so nothing the writer waits for depends on who the author is. A text
      * problem keeps the flow so the user can try again; any other refusal ends it.
      */
@@ -79,19 +79,19 @@ export const layer = Layer.effectDiscard(
           )
           const done = parentId === undefined ? CommentViews.commentAdded(confessionId) : CommentViews.replyAdded(parentId)
           yield* courier.answer([BotCall.sendMessage(chatId, done.text, done.keyboard)])
-          if (Option.isSome(added.notify)) {
-            const notice =
-              parentId === undefined
-                ? CommentViews.newCommentNotice(confessionId)
-                : CommentViews.newReplyNotice(confessionId, parentId)
-            yield* courier.send([
-              {
-                key: `comment:${added.comment.id}:notice`,
+          yield* courier.send(
+            added.notify.map((addressee) => {
+              const notice =
+                addressee.about === "reply" && parentId !== undefined
+                  ? CommentViews.newReplyNotice(confessionId, parentId)
+                  : CommentViews.newCommentNotice(confessionId)
+              return {
+                key: `comment:${added.comment.id}:${addressee.about}`,
                 kind: "notice",
-                call: BotCall.sendMessage(added.notify.value, notice.text, notice.keyboard)
+                call: BotCall.sendMessage(addressee.userId, notice.text, notice.keyboard)
               }
-            ])
-          }
+            })
+          )
         })
       )
       yield* conversations.clear(user.id)

@@ -17,13 +17,20 @@ import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
 
+/** Someone to tell about a new comment, never shown to anyone. */
+export interface Addressee {
+  readonly userId: UserId
+  /** `reply`: their comment got a reply; `comment`: their confession got a comment (or a reply under one). */
+  readonly about: "comment" | "reply"
+}
+
 export interface Added {
   readonly comment: CommentRecord
   /**
-   * Whom to tell, never shown to anyone: the confession's author about a new top-level comment ("someone commented on
-   * your confession"), or the replied comment's author about a reply; `None` when that is the writer themselves.
+   * Whom to tell: the replied comment's writer, and the confession's author; never the writer themselves, and
+   * nobody twice (the confession's author replied to hears of the reply only).
    */
-  readonly notify: Option.Option<UserId>
+  readonly notify: ReadonlyArray<Addressee>
 }
 
 export interface CommentsOptions {
@@ -150,11 +157,15 @@ const make = (options: CommentsOptions) =>
         }
         const comment = yield* decodeRow(CommentRow, row)
         yield* stats.forget(author.id)
-        const addressee = parentId === undefined ? comment.confessionAuthorId : outcome.parentAuthorId
-        return {
-          comment: toRecord(comment),
-          notify: addressee === null || addressee === author.id ? Option.none() : Option.some(addressee)
-        }
+        const candidates: ReadonlyArray<Addressee> = [
+          ...(outcome.parentAuthorId === null ? [] : [{ userId: outcome.parentAuthorId, about: "reply" as const }]),
+          { userId: comment.confessionAuthorId, about: "comment" as const }
+        ]
+        const notify = candidates.filter(
+          (candidate, index) =>
+            candidate.userId !== author.id && candidates.findIndex((other) => other.userId === candidate.userId) === index
+        )
+        return { comment: toRecord(comment), notify }
       }),
 
       page: Effect.fn("Comments.page")(function* (request) {

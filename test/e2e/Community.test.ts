@@ -8,6 +8,7 @@ import * as CommentsFeature from "../../src/features/Comments.ts"
 import * as FeedbackFeature from "../../src/features/Feedback.ts"
 import * as MyCommentsFeature from "../../src/features/MyComments.ts"
 import * as ReactionsFeature from "../../src/features/Reactions.ts"
+import * as ReportsFeature from "../../src/features/Reports.ts"
 import * as CallbackData from "../../src/domain/CallbackData.ts"
 import { CommentId, ConfessionId, FeedbackId, UserId } from "../../src/domain/Ids.ts"
 import { Comments } from "../../src/services/Comments.ts"
@@ -19,7 +20,13 @@ import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 import { callback, type Person, person, photo as photoOf, text } from "../support/Updates.ts"
 
-const features = Layer.mergeAll(CommentsFeature.layer, ReactionsFeature.layer, FeedbackFeature.layer, MyCommentsFeature.layer)
+const features = Layer.mergeAll(
+  CommentsFeature.layer,
+  ReactionsFeature.layer,
+  ReportsFeature.layer,
+  FeedbackFeature.layer,
+  MyCommentsFeature.layer
+)
 
 const database = TestDatabase.layer()
 
@@ -219,9 +226,11 @@ describe("Community", () => {
       const minePage = yield* bot.press(ben, CallbackData.MyCommentsPage({ page: 1 }), 91)
       assert.strictEqual((yield* bot.editedIn(minePage.mark, ben.id, "My comments")).messageId, 91)
 
-      // Ana was told twice, about Ben's comment and Cy's reply, never about her own comment.
+      // Ana was told twice, about Ben's comment and Cy's reply, never about her own comment; Ben about Cy's reply.
       const notices = fake.callsTo("sendMessage").filter((call) => call.body.chat_id === ana.id && String(call.body.text).includes("Someone commented"))
       assert.strictEqual(notices.length, 2)
+      const replyNotices = fake.callsTo("sendMessage").filter((call) => call.body.chat_id === ben.id && String(call.body.text).includes("Someone replied"))
+      assert.strictEqual(replyNotices.length, 1)
     }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
 
   it.live("report to the threshold → every admin alerted → hide → gone from the view, numbers follow; keep is too late", () =>
@@ -494,7 +503,7 @@ describe("Community", () => {
       )
     }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
 
-  it.live("feedback - submitted → admins notified → listed → resolved in place → leaves the list", () =>
+  it.live("feedback - submitted → admins notified without the sender → answered through the bot → listed → resolved in place", () =>
     Effect.gen(function* () {
       const { bot } = yield* start()
       const gus = person(870_000_001, "Gus")
@@ -504,11 +513,25 @@ describe("Community", () => {
       const notices = [yield* bot.sentTo(mark, bea.id, "New feedback"), yield* bot.sentTo(mark, cal.id, "New feedback")]
       for (const notice of notices) {
         assert.include(notice.text, "Please add &lt;dark&gt; mode")
-        assert.include(notice.text, `from Gus (id <code>${gus.id}</code>)`)
+        assert.notInclude(notice.text, "Gus")
+        assert.notInclude(notice.text, String(gus.id))
       }
-      const [resolve] = actionsOf(notices[0]?.keyboard)
+      const [resolve, reply] = actionsOf(notices[0]?.keyboard)
       if (resolve === undefined || resolve._tag !== "FeedbackResolve") return assert.fail("a Resolve button")
+      if (reply === undefined || reply._tag !== "FeedbackReply") return assert.fail("a Reply button")
       const feedbackId: FeedbackId = resolve.feedbackId
+
+      // Cal answers through the bot: Gus gets the answer, never who wrote it; Cal is told it goes out.
+      yield* bot.press(cal, reply)
+      const answered = bot.mark()
+      assert.strictEqual(
+        (yield* bot.say(cal, "Dark <mode> is coming next month")).text,
+        `📨 Your answer to feedback #${feedbackId} will be passed on.`
+      )
+      const relayed = yield* bot.sentTo(answered, gus.id, "answered your feedback")
+      assert.include(relayed.text, "Dark &lt;mode&gt; is coming next month")
+      assert.notInclude(relayed.text, "Cal")
+      assert.notInclude(relayed.text, String(cal.id))
       yield* bot.say(gus, "/feedback also, thanks!", "Thank you")
 
       assert.strictEqual((yield* bot.say(gus, "/feedbacks")).text, adminsOnly)
@@ -518,7 +541,7 @@ describe("Community", () => {
       assert.include(list.text, "Please add &lt;dark&gt; mode")
       assert.include(labelsOf(list.keyboard), `✔️ Resolve #${feedbackId}`)
 
-      const pressed = yield* bot.press(bea, resolve, 4242)
+      const pressed = yield* bot.press(bea, resolve, 4242, list.keyboard)
       assert.strictEqual(pressed.toast, `✔️ Feedback #${feedbackId} resolved.`)
       const relisted = yield* bot.editedIn(pressed.mark, bea.id, "Open feedback")
       assert.strictEqual(relisted.messageId, 4242)

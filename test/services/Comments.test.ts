@@ -24,16 +24,24 @@ describe("Comments", () => {
         assert.strictEqual(added.comment.confessionId, id)
         assert.isNull(added.comment.parentId)
         assert.isFalse(added.comment.authorTag)
-        assert.deepStrictEqual(added.notify, Option.some(author.id))
+        assert.deepStrictEqual(added.notify, [{ userId: author.id, about: "comment" }])
         assert.notProperty(added.comment, "authorId")
         const own = yield* comments.add({ confessionId: id, author, text: "thanks" })
         assert.isTrue(own.comment.authorTag)
-        assert.deepStrictEqual(own.notify, Option.none())
-        // A reply tells the replied comment's writer, unless they reply to themselves.
-        const reply = yield* comments.add({ confessionId: id, author, text: "thank you", parentId: added.comment.id })
-        assert.deepStrictEqual(reply.notify, Option.some(reader.id))
+        assert.deepStrictEqual(own.notify, [])
+        // A reply tells the replied comment's writer and the confession's author, never the writer, nobody twice.
+        const third = yield* newUser()
+        const reply = yield* comments.add({ confessionId: id, author: third, text: "+1", parentId: added.comment.id })
+        assert.deepStrictEqual(reply.notify, [
+          { userId: reader.id, about: "reply" },
+          { userId: author.id, about: "comment" }
+        ])
+        const byAuthor = yield* comments.add({ confessionId: id, author, text: "thank you", parentId: added.comment.id })
+        assert.deepStrictEqual(byAuthor.notify, [{ userId: reader.id, about: "reply" }])
         const selfReply = yield* comments.add({ confessionId: id, author: reader, text: "p.s.", parentId: added.comment.id })
-        assert.deepStrictEqual(selfReply.notify, Option.none())
+        assert.deepStrictEqual(selfReply.notify, [{ userId: author.id, about: "comment" }])
+        const underOwn = yield* comments.add({ confessionId: id, author: reader, text: "?", parentId: own.comment.id })
+        assert.deepStrictEqual(underOwn.notify, [{ userId: author.id, about: "reply" }])
       }))
 
     it.effect("add - only approved confessions take comments", () =>
