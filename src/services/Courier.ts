@@ -67,6 +67,11 @@ export interface CourierOptions {
   readonly retention?: Duration.Input
   /** Failures of a channel post after which the admins are alerted, whatever the reason. */
   readonly alertAfterAttempts?: number
+  /**
+   * Whether the layer runs its delivery fiber (the default). Without it, only `settle` delivers: tests that move the
+   * TestClock use that, so no round of the fiber is half-way through when time jumps past a lease.
+   */
+  readonly background?: boolean
 }
 
 export const defaults = {
@@ -254,18 +259,29 @@ const make = (options: CourierOptions) =>
         }
       })
 
-    /** Claims due rows, delivers them (one chat's rows in order, chats at once), records the outcomes. */
+    /**
+     * Claims due rows, delivers them (one chat's rows in order, chats at once), records the outcomes. A row whose
+     * turn comes too late to finish within its lease is given back unsent, so no other courier can take it over
+     * while it is being sent.
+     */
     const round = Effect.gen(function* () {
       const at = yield* now
       if ((yield* Ref.get(pausedUntil)) > at.getTime()) return 0
       const claimed = yield* outbox.claimDue(at, batch, later(at, leaseMillis))
       if (claimed.length === 0) return 0
+      const lastStart = at.getTime() + leaseMillis - Duration.toMillis(sendTimeout)
+      const inTime = (row: Claimed) =>
+        Effect.flatMap(Clock.currentTimeMillis, (start): Effect.Effect<Outcome> =>
+          start <= lastStart
+            ? deliver(row)
+            : Effect.succeed({ _tag: "Retry", id: row.id, dueAt: new Date(start), error: "not reached within its lease" })
+        )
       const byChat = new Map<string, Array<Claimed>>()
       for (const row of claimed) {
         const chat = String(BotCall.chatOf(row.call) ?? `callback:${row.id}`)
         byChat.set(chat, [...(byChat.get(chat) ?? []), row])
       }
-      const outcomes = yield* Effect.forEach([...byChat.values()], (rows) => Effect.forEach(rows, deliver), {
+      const outcomes = yield* Effect.forEach([...byChat.values()], (rows) => Effect.forEach(rows, inTime), {
         concurrency
       })
       yield* record(claimed, outcomes.flat())
@@ -291,12 +307,14 @@ const make = (options: CourierOptions) =>
       yield* Ref.set(wakeUp, yield* Deferred.make<void>())
     })
 
-    yield* Effect.gen(function* () {
-      const delivered = yield* inFiber.pipe(
-        Effect.catchCause((cause) => Effect.as(Effect.logError("outbox delivery round failed; trying again", cause), 0))
-      )
-      if (delivered < batch) yield* idleWait
-    }).pipe(Effect.forever, Effect.forkScoped)
+    if (options.background ?? true) {
+      yield* Effect.gen(function* () {
+        const delivered = yield* inFiber.pipe(
+          Effect.catchCause((cause) => Effect.as(Effect.logError("outbox delivery round failed; trying again", cause), 0))
+        )
+        if (delivered < batch) yield* idleWait
+      }).pipe(Effect.forever, Effect.forkScoped)
+    }
 
     const refreshStats = Effect.gen(function* () {
       const stats = yield* outbox.pendingStats(yield* now)
