@@ -1,5 +1,5 @@
 // The one SqlClient of the program: a pooled PostgreSQL client when DATABASE_URL is set, otherwise an embedded
-// PGlite (persisted under DATA_DIR) reached through the same @effect/sql-pg client over a loopback socket.
+// PGlite (persisted under DATA_DIR) reached through the same @effect/sql-pg client over a private Unix socket.
 // Either way the schema is migrated before the layer is ready, so handlers never know which one they got.
 // A statement or transaction that waits longer than `acquireTimeout` for a pooled connection fails instead of
 // queueing forever.
@@ -11,6 +11,8 @@ import { Migrator, SqlClient, Statement } from "effect/sql"
 import type { Connection } from "effect/sql/SqlConnection"
 import { ConnectionError, SqlError, UnknownError } from "effect/sql/SqlError"
 import * as Fs from "node:fs/promises"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { AppConfig } from "../AppConfig.ts"
 import init from "./migrations/0001_init.ts"
 import updateInbox from "./migrations/0002_update_inbox.ts"
@@ -88,24 +90,41 @@ const clientDefaults = (options: DatabaseOptions) => ({
 // server. The pool is always one connection: with several, concurrent transactions interleave their extended-protocol
 // messages in that one session (PostgreSQL then answers 'portal "" does not exist'), and more connections could
 // not run anything in parallel anyway. DB_POOL_MAX applies to PostgreSQL only.
+//
+// Who can reach it. PGlite's socket server checks no user and no password, so whoever can connect reads everything,
+// `author_id` of anonymous confessions included. It therefore listens on no TCP port at all, only on a Unix socket in
+// a directory of its own created with mode 0700, which other local users cannot enter (connecting to a Unix socket
+// needs search permission on its directory). Its data files are PGlite's own and world-readable (0666 files, 0755
+// directories, whatever the umask), so DATA_DIR itself is restricted to 0700 as well. The threat this answers is other
+// local users and their processes; root, and anything running as the bot's own user, can read the memory and files
+// of the process anyway and are outside it. The socket directory lives in the OS temp directory, not in DATA_DIR:
+// DATA_DIR is PostgreSQL's data directory itself, a crashed run would leave a stale socket there, and a socket path
+// longer than ~100 bytes (a deep DATA_DIR) cannot be bound.
 const layerEmbedded = (configured: DatabaseOptions) =>
   Layer.unwrap(
     Effect.gen(function* () {
       const options = { ...configured, poolMax: 1 }
-      const { host, port } = yield* Effect.acquireRelease(
+      if (options.dataDir !== undefined) yield* restrictDataDir(options.dataDir)
+      const socketDir = yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
-            if (options.dataDir !== undefined) await Fs.mkdir(options.dataDir, { recursive: true })
+            const dir = await Fs.mkdtemp(Path.join(Os.tmpdir(), "confessions-db-"))
+            // mkdtemp already creates it 0700; said again so that no umask or platform default can widen it.
+            await Fs.chmod(dir, 0o700)
+            return dir
+          },
+          catch: (cause) => new DatabaseError({ reason: "EmbeddedStartFailed", cause })
+        }),
+        (dir) => Effect.promise(() => Fs.rm(dir, { recursive: true, force: true }))
+      )
+      const path = Path.join(socketDir, embeddedSocketName)
+      yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: async () => {
             const db = await PGlite.create(options.dataDir)
-            const server = new PGLiteSocketServer({
-              db,
-              host: "127.0.0.1",
-              port: 0,
-              maxConnections: options.poolMax + 2
-            })
+            const server = new PGLiteSocketServer({ db, path, maxConnections: options.poolMax + 2 })
             await server.start()
-            const [host = "127.0.0.1", portText = "0"] = server.getServerConn().split(":")
-            return { db, server, host, port: Number(portText) }
+            return { db, server }
           },
           catch: (cause) => new DatabaseError({ reason: "EmbeddedStartFailed", cause })
         }),
@@ -115,8 +134,29 @@ const layerEmbedded = (configured: DatabaseOptions) =>
             await db.close()
           })
       )
-      return layerPool({ ...clientDefaults(options), host, port, username: "postgres", database: "postgres" }, options)
+      return layerPool({ ...clientDefaults(options), path, username: "postgres", database: "postgres" }, options)
     })
+  )
+
+/** PostgreSQL's own name for its socket file, so that tools recognise it (`psql -h <its directory>`). */
+export const embeddedSocketName = ".s.PGSQL.5432"
+
+const restrictDataDir = (dir: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      await Fs.mkdir(dir, { recursive: true, mode: 0o700 })
+      await Fs.chmod(dir, 0o700)
+    },
+    catch: (cause) => cause
+  }).pipe(
+    // Only the owner may change the mode. Not fatal (a volume owned by another user may still be writable), but
+    // then other local users may be able to read the database files, which the operator must hear about.
+    Effect.catch((cause) =>
+      Effect.logWarning(
+        `DATA_DIR ${dir} could not be restricted to this user (mode 0700); other local users may be able to read the embedded database's files`,
+        cause
+      )
+    )
   )
 
 /**
