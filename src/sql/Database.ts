@@ -6,10 +6,10 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
-import { Clock, Data, Duration, Effect, Layer, Metric, Option, Redacted, Semaphore, String } from "effect"
+import { Clock, Data, Duration, Effect, Layer, Metric, Option, Redacted, Semaphore, Stream, String } from "effect"
 import { Migrator, SqlClient, Statement } from "effect/sql"
 import type { Connection } from "effect/sql/SqlConnection"
-import { ConnectionError, SqlError, UnknownError } from "effect/sql/SqlError"
+import { ConnectionError, SqlError, type SqlErrorReason, UnknownError } from "effect/sql/SqlError"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -189,7 +189,7 @@ const layerPool = (config: PgClient.PgPoolConfig, options: DatabaseOptions) =>
               )
         )
       )
-      const acquire = Effect.andThen(slot, pg.reserve).pipe(
+      const acquire = Effect.andThen(slot, Effect.mapError(pg.reserve, withServerText)).pipe(
         Effect.tap(() =>
           Effect.andThen(
             Metric.modify(connectionsInUse, 1),
@@ -241,12 +241,15 @@ const poolSize = Metric.gauge("confessions_db_pool_max_connections", {
   description: "Connections the pool may open (DB_POOL_MAX; 1 for embedded PGlite); idle = this − in use, at most"
 })
 
-/** Counts and times every statement at the one place they all pass: the checked-out connection. */
+/**
+ * Counts and times every statement at the one place they all pass, the checked-out connection, and puts the server's
+ * reason into the message of any that fails.
+ */
 const instrumented = (connection: Connection): Connection => {
   const timed = <A>(statement: Effect.Effect<A, SqlError>) =>
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeNanos
-      const exit = yield* Effect.exit(statement)
+      const exit = yield* Effect.exit(Effect.mapError(statement, withServerText))
       const elapsed = Number((yield* Clock.currentTimeNanos) - started) / 1e9
       yield* Metric.update(sqlDuration, elapsed)
       yield* Metric.update(Metric.withAttributes(sqlStatements, { outcome: exit._tag === "Success" ? "ok" : "error" }), 1)
@@ -255,11 +258,45 @@ const instrumented = (connection: Connection): Connection => {
   return {
     execute: (sql, params, transformRows) => timed(connection.execute(sql, params, transformRows)),
     executeRaw: (sql, params) => timed(connection.executeRaw(sql, params)),
-    executeStream: (sql, params, transformRows) => connection.executeStream(sql, params, transformRows),
+    executeStream: (sql, params, transformRows) =>
+      Stream.mapError(connection.executeStream(sql, params, transformRows), withServerText),
     executeValues: (sql, params) => timed(connection.executeValues(sql, params)),
     executeValuesUnprepared: (sql, params) => timed(connection.executeValuesUnprepared(sql, params)),
     executeUnprepared: (sql, params, transformRows) => timed(connection.executeUnprepared(sql, params, transformRows))
   }
+}
+
+/**
+ * @effect/sql-pg calls every failed statement "PgConnection: Query failed" (and every failed connect "PgConnection:
+ * Failed to connect") and keeps the reason (PostgreSQL's own words: the violated constraint, "invalid byte sequence",
+ * a trigger's exception; or the socket's ECONNREFUSED) only in the reason's `cause`, so a log that prints the message,
+ * or a renderer that stops at the first level, lost it. This appends it to the message, keeping the reason's class
+ * (handlers match on `UniqueViolation`) and cause. Only the primary message and its code are added: PostgreSQL's
+ * DETAIL line can quote row values (user ids), which belong in no log line.
+ */
+const withServerText = (error: SqlError): SqlError => {
+  const { reason } = error
+  const cause: unknown = reason.cause
+  if (!(cause instanceof Error) || cause.message === "") return error
+  const code = "code" in cause && typeof cause.code === "string" ? ` [${cause.code}]` : ""
+  const prefix = reason.message ?? reason._tag
+  if (prefix.includes(cause.message)) return error
+  // The reason classes share one constructor shape (UniqueViolation adds `constraint`); the instance's own class is
+  // reused so that its tag, retryability and guards stay what the driver chose.
+  const Reason = reason.constructor as new (props: {
+    readonly cause: unknown
+    readonly message: string
+    readonly operation: string | undefined
+    readonly constraint?: string
+  }) => SqlErrorReason
+  return new SqlError({
+    reason: new Reason({
+      cause,
+      message: `${prefix}: ${cause.message}${code}`,
+      operation: reason.operation,
+      ...(reason._tag === "UniqueViolation" ? { constraint: reason.constraint } : {})
+    })
+  })
 }
 
 const acquireTimedOut = (options: DatabaseOptions) => {
