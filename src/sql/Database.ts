@@ -16,6 +16,7 @@ import * as Path from "node:path"
 import { AppConfig } from "../AppConfig.ts"
 import init from "./migrations/0001_init.ts"
 import updateInbox from "./migrations/0002_update_inbox.ts"
+import updateInboxText from "./migrations/0004_update_inbox_text.ts"
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; `None` starts the embedded PGlite. */
@@ -35,7 +36,8 @@ export class DatabaseError extends Data.TaggedError("DatabaseError")<{
 
 export const migrations = Migrator.fromRecord({
   "1_init": init,
-  "2_update_inbox": updateInbox
+  "2_update_inbox": updateInbox,
+  "4_update_inbox_text": updateInboxText
 })
 
 /** Applies every pending migration; running it again on a migrated database changes nothing. */
