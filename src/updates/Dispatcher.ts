@@ -161,11 +161,12 @@ const inMemory: Attempts = { previous: 0, countFirst: false, count: Option.none(
 
 interface Entry {
   finished: boolean
-  readonly done: Deferred.Deferred<void>
+  /** Completes when the update leaves the pipeline, with whether it finished (false: interrupted by a shutdown). */
+  readonly done: Deferred.Deferred<boolean>
 }
 
 interface Chain {
-  tail: Deferred.Deferred<void>
+  tail: Deferred.Deferred<boolean>
   count: number
 }
 
@@ -275,13 +276,15 @@ const make = (options: DispatcherOptions) =>
     const work = (
       update: Update,
       key: string,
-      predecessor: Option.Option<Deferred.Deferred<void>>,
+      predecessor: Option.Option<Deferred.Deferred<boolean>>,
       entry: Entry,
       acceptedAt: number,
       attempts: Attempts
     ) =>
       Effect.gen(function* () {
-        if (Option.isSome(predecessor)) yield* Deferred.await(predecessor.value)
+        // A predecessor that did not finish was interrupted by a shutdown; starting now would run ahead of it (it is
+        // replayed first at the next start) and, for a replayed update, spend one of its counted tries for nothing.
+        if (Option.isSome(predecessor) && !(yield* Deferred.await(predecessor.value))) return yield* Effect.interrupt
         const updateId = UpdateId.make(update.update_id)
         let tries = attempts.previous
         let failuresHere = 0
@@ -347,7 +350,7 @@ const make = (options: DispatcherOptions) =>
             if (entry.finished) remember(update.update_id)
             entries.delete(update.update_id)
             admitted--
-            yield* Deferred.succeed(entry.done, undefined)
+            yield* Deferred.succeed(entry.done, entry.finished)
             yield* admission.release(1)
             yield* publishGauges
             yield* signalProgress
@@ -366,7 +369,7 @@ const make = (options: DispatcherOptions) =>
           return Option.none()
         }
         yield* admission.take(1)
-        const entry: Entry = { finished: false, done: yield* Deferred.make<void>() }
+        const entry: Entry = { finished: false, done: yield* Deferred.make<boolean>() }
         const key = keyOf(update)
         const chain = chains.get(key)
         const predecessor = chain ? Option.some(chain.tail) : Option.none()
