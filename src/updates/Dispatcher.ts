@@ -58,6 +58,8 @@ export type SkipReason =
   | "error"
   /** Its last try died with a defect. */
   | "defect"
+  /** A try ran longer than HANDLER_TIMEOUT (not tried again). */
+  | "timeout"
   /** Every counted try was cut short by a shutdown or a crash (it may be what takes the process down). */
   | "restarts"
   /** The inbox refused to store it. */
@@ -137,7 +139,7 @@ const duplicates = Metric.counter("confessions_updates_duplicate_total", {
 })
 
 const skipped = Metric.counter("confessions_updates_skipped_total", {
-  description: "Updates given up on after their tries, by reason (error, defect, restarts, unstorable)",
+  description: "Updates given up on after their tries, by reason (error, defect, timeout, restarts, unstorable)",
   incremental: true
 })
 const retried = Metric.counter("confessions_update_retries_total", {
@@ -266,7 +268,7 @@ const make = (options: DispatcherOptions) =>
                   } else {
                     yield* Effect.logWarning("update failed outside the router; it will be tried again", cause)
                   }
-                  return { _tag: "Failed", cause } as const
+                  return { _tag: "Failed", cause, retryable: true } as const
                 })
           )
         )
@@ -327,9 +329,10 @@ const make = (options: DispatcherOptions) =>
             entry.finished = true
           } else {
             if (!attempts.countFirst && Option.isSome(attempts.count)) yield* countTry(attempts.count.value, updateId)
-            if (last) {
+            if (last || !handled.retryable) {
+              const reason = !handled.retryable ? "timeout" : Cause.hasDies(handled.cause) ? "defect" : "error"
               yield* recordNow(updateId)
-              yield* reportSkip(update, Cause.hasDies(handled.cause) ? "defect" : "error", tries, Option.some(handled.cause))
+              yield* reportSkip(update, reason, tries, Option.some(handled.cause))
               entry.finished = true
             } else {
               failuresHere++

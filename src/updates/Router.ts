@@ -102,10 +102,12 @@ export class Router extends Context.Service<
 /**
  * How one try of an update ended: `Failed` when the boundary caught an unexpected failure or a defect (already
  * logged, with the user's apology only on the last try); whether to try again is the dispatcher's decision.
+ * A try cut off by HANDLER_TIMEOUT is not `retryable`: it was answered at once, since two more tries of something
+ * stuck would keep its user waiting minutes for the same apology.
  */
 export type Handled =
   | { readonly _tag: "Done" }
-  | { readonly _tag: "Failed"; readonly cause: Cause.Cause<unknown> }
+  | { readonly _tag: "Failed"; readonly cause: Cause.Cause<unknown>; readonly retryable: boolean }
 
 /**
  * Whether the current try of an update is its last. An earlier try that fails is tried again, so its user hears
@@ -251,6 +253,7 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
     Effect.gen(function* () {
       frozen = true
       let failure: Cause.Cause<unknown> | undefined
+      let retryable = true
       const kind = update.callback_query ? "callback_query" : update.message ? "message" : "other"
       const sender = senderOf(update)
       // Only private messages and button presses are ours; edited messages, channel posts, group chatter and
@@ -277,6 +280,7 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
               Effect.tap((outcome) =>
                 Effect.sync(() => {
                   if (outcome === "error") failure = Cause.fail(error)
+                  retryable = !(error instanceof HandlerTimedOut)
                 })
               )
             )
@@ -300,7 +304,7 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
       yield* Effect.logDebug("update handled").pipe(
         Effect.annotateLogs({ route: routeName, durationMs: elapsed, outcome })
       )
-      return failure === undefined ? done : ({ _tag: "Failed", cause: failure } as const)
+      return failure === undefined ? done : ({ _tag: "Failed", cause: failure, retryable } as const)
     }).pipe(Effect.annotateLogs({ updateId: update.update_id }), Effect.withSpan("Router.route"))
 
   /** Known answers reach the user; a redelivered update is skipped; anything else is logged and apologised for. */
@@ -315,14 +319,14 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
         return "duplicate" as const
       }
       yield* Metric.update(Metric.withAttributes(handlerErrors, { tag: tagOf(error) }), 1)
-      yield* giveUpOrRetry("handler failed", Cause.fail(error), incoming.update, incoming.chatId)
+      yield* giveUpOrRetry("handler failed", Cause.fail(error), incoming.update, incoming.chatId, error instanceof HandlerTimedOut)
       return "error" as const
     })
 
   /** A failed try: logged with its cause; on the last try the user gets the apology, on others nothing yet. */
-  const giveUpOrRetry = (what: string, cause: Cause.Cause<unknown>, update: Update, chatId: number) =>
+  const giveUpOrRetry = (what: string, cause: Cause.Cause<unknown>, update: Update, chatId: number, final = false) =>
     Effect.gen(function* () {
-      if (!(yield* LastAttempt)) return yield* Effect.logWarning(`${what}; it will be tried again`, cause)
+      if (!final && !(yield* LastAttempt)) return yield* Effect.logWarning(`${what}; it will be tried again`, cause)
       yield* Effect.logError(what, cause)
       yield* apologise(update, chatId)
     })

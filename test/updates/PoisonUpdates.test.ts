@@ -162,6 +162,23 @@ describe("PoisonUpdates", () => {
       assert.deepStrictEqual(yield* unfinishedIds(db), [])
     }).pipe(Effect.provide([FakeBotApi.layer, TestConsole.layer])), { timeout: 120_000 })
 
+  it.live("a handler cut off by HANDLER_TIMEOUT is answered at once and not tried again", () =>
+    Effect.gen(function* () {
+      const fake = yield* FakeBotApi
+      const db = yield* Layer.build(TestDatabase.layer())
+      const probe = newProbe()
+      const app = yield* start(db, probe, { HANDLER_TIMEOUT: "500 millis" })
+      const skippedBefore = yield* metric("confessions_updates_skipped_total", 'reason="timeout"')
+      const gus = person(62_501, "Gus")
+      fake.push(text(gus, "hang", 350), text(gus, "after", 351))
+      yield* fake.waitUntil(() => messagesTo(fake, gus).length === 2)
+      assert.deepStrictEqual(messagesTo(fake, gus), [temporaryProblem, "ok"])
+      assert.strictEqual(probe.tries.get(350), 1)
+      assert.strictEqual((yield* metric("confessions_updates_skipped_total", 'reason="timeout"')) - skippedBefore, 1)
+      yield* Scope.close(app.scope, Exit.void)
+      assert.deepStrictEqual(yield* unfinishedIds(db), [])
+    }).pipe(Effect.provide([FakeBotApi.layer, TestConsole.layer])), { timeout: 120_000 })
+
   it.live("an update the inbox refuses is isolated from its batch and skipped, with the database's reason in the log", () =>
     Effect.gen(function* () {
       const fake = yield* FakeBotApi
