@@ -108,7 +108,10 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
     Effect.gen(function* () {
       const config = yield* AppConfig
       const webhookRoutes = Option.match(config.webhook, { onNone: () => Layer.empty, onSome: Webhook.routes })
-      return Server.layer(Layer.mergeAll(Health.layer, Metrics.layer, webhookRoutes), { port: config.httpPort })
+      return Server.layer(Layer.mergeAll(Health.layer, Metrics.layer, webhookRoutes), {
+        port: config.httpPort,
+        host: config.httpHost
+      })
     })
   )
   return http.pipe(

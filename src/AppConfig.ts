@@ -15,6 +15,8 @@ export interface AppSettings {
   /** Present exactly when `botMode` is `webhook`. */
   readonly webhook: Option.Option<WebhookSettings>
   readonly httpPort: number
+  /** The address the HTTP server binds: loopback unless a proxy in front needs `0.0.0.0`. */
+  readonly httpHost: string
   readonly telegramRateLimits: {
     readonly globalPerSecond: number
     readonly privateChatPerSecond: number
@@ -119,8 +121,15 @@ const webhookSettings: Config.Config<WebhookSettings> = Config.all({
     Schema.String.check(Schema.isPattern(/^https:\/\/[^\s/]+(\/\S*)?$/, { message: "Expected an https:// URL" })),
     "WEBHOOK_URL"
   ),
+  // Telegram allows 1–256 of these characters; fewer than 16 could be guessed by whoever can reach the hook.
   secret: Config.schema(
-    Schema.Redacted(Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{1,256}$/))),
+    Schema.Redacted(
+      Schema.String.check(
+        Schema.isPattern(/^[A-Za-z0-9_-]{16,256}$/, {
+          message: "Expected 16 to 256 characters from A-Z, a-z, 0-9, _ and -"
+        })
+      )
+    ),
     "WEBHOOK_SECRET"
   )
 })
@@ -145,6 +154,10 @@ const settings: Config.Config<AppSettings> = Config.all({
     )
   ),
   httpPort: between("HTTP_PORT", 0, 65_535, 8080),
+  httpHost: Config.schema(
+    Schema.Trim.check(Schema.isPattern(/^[^\s]+$/, { message: "Expected a host name or IP address such as 127.0.0.1" })),
+    "HTTP_HOST"
+  ).pipe(Config.withDefault("127.0.0.1")),
   telegramRateLimits: Config.all({
     globalPerSecond: between("TELEGRAM_RATE_GLOBAL", 1, 100_000, 30),
     privateChatPerSecond: between("TELEGRAM_RATE_PER_CHAT", 1, 100_000, 1),

@@ -34,7 +34,8 @@ const envExample = () => Effect.sync(() => readFileSync(new URL("../.env.example
 const documentedOrder = [
   "BOT_TOKEN", "TELEGRAM_API_ROOT", "TELEGRAM_RATE_GLOBAL", "TELEGRAM_RATE_PER_CHAT", "TELEGRAM_RATE_PER_CHAT_BURST",
   "TELEGRAM_RATE_PER_GROUP", "DATABASE_URL", "DATA_DIR", "ADMIN_IDS", "CHANNEL_ID", "BOT_MODE", "WEBHOOK_URL",
-  "WEBHOOK_SECRET", "HTTP_PORT", "ADMIN_NOTIFY_JITTER", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL", "STATE_MAX_ENTRIES",
+  "WEBHOOK_SECRET", "HTTP_PORT", "HTTP_HOST", "ADMIN_NOTIFY_JITTER", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL",
+  "STATE_MAX_ENTRIES",
   "STATE_SWEEP_INTERVAL", "STATS_CACHE_TTL", "STATS_CACHE_CAPACITY", "DB_POOL_MAX", "DB_CONNECTION_TTL",
   "DB_ACQUIRE_TIMEOUT", "SHUTDOWN_GRACE", "CONFESSION_MAX_LENGTH", "COMMENT_MAX_LENGTH", "COMMENTS_PAGE_SIZE",
   "REPORT_THRESHOLD", "CONFESSIONS_PER_HOUR", "CONFESSION_COOLDOWN", "LOG_LEVEL", "LOG_FORMAT"
@@ -57,6 +58,7 @@ describe("AppConfig", () => {
       assert.strictEqual(config.botMode, "polling")
       assert.isTrue(Option.isNone(config.webhook))
       assert.strictEqual(config.httpPort, 8080)
+      assert.strictEqual(config.httpHost, "127.0.0.1")
       assert.deepStrictEqual(config.telegramRateLimits, {
         globalPerSecond: 30,
         privateChatPerSecond: 1,
@@ -95,8 +97,9 @@ describe("AppConfig", () => {
         CHANNEL_ID: "-1001234567890",
         BOT_MODE: "webhook",
         WEBHOOK_URL: "https://bot.example/telegram",
-        WEBHOOK_SECRET: "hook_secret-1",
+        WEBHOOK_SECRET: "hook_secret-1234567",
         HTTP_PORT: "9090",
+        HTTP_HOST: "0.0.0.0",
         UPDATE_CONCURRENCY: "8",
         HANDLER_TIMEOUT: "5 seconds",
         STATE_TTL: "1 hour",
@@ -125,9 +128,10 @@ describe("AppConfig", () => {
       assert.strictEqual(config.botMode, "webhook")
       assert.deepStrictEqual(
         Option.map(config.webhook, (webhook) => [webhook.url, Redacted.value(webhook.secret)]),
-        Option.some(["https://bot.example/telegram", "hook_secret-1"])
+        Option.some(["https://bot.example/telegram", "hook_secret-1234567"])
       )
       assert.strictEqual(config.httpPort, 9090)
+      assert.strictEqual(config.httpHost, "0.0.0.0")
       assert.strictEqual(config.updateConcurrency, 8)
       assert.strictEqual(millis(config.handlerTimeout), 5000)
       assert.strictEqual(millis(config.stateTtl), 3_600_000)
@@ -178,9 +182,13 @@ describe("AppConfig", () => {
     ["LOG_FORMAT", { LOG_FORMAT: "xml" }, '"json"'],
     ["TELEGRAM_API_ROOT", { TELEGRAM_API_ROOT: "not a url" }, "URL"],
     ["WEBHOOK_URL", { BOT_MODE: "webhook" }, "is required but not set"],
-    ["WEBHOOK_URL", { BOT_MODE: "webhook", WEBHOOK_SECRET: "s3cret" }, "is required but not set"],
+    ["WEBHOOK_URL", { BOT_MODE: "webhook", WEBHOOK_SECRET: "s3cret-s3cret-s3cret" }, "is required but not set"],
     ["WEBHOOK_SECRET", { BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook" }, "is required but not set"],
-    ["WEBHOOK_URL", { BOT_MODE: "webhook", WEBHOOK_URL: "http://bot.example/hook", WEBHOOK_SECRET: "s3cret" }, "https://"]
+    ["WEBHOOK_URL", { BOT_MODE: "webhook", WEBHOOK_URL: "http://bot.example/hook", WEBHOOK_SECRET: "s3cret-s3cret-s3cret" }, "https://"],
+    ["WEBHOOK_SECRET", { BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook", WEBHOOK_SECRET: "s3cret" }, "16 to 256 characters"],
+    ["WEBHOOK_SECRET", { BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook", WEBHOOK_SECRET: "x".repeat(15) }, "16 to 256 characters"],
+    ["WEBHOOK_SECRET", { BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook", WEBHOOK_SECRET: "sixteen chars ok" }, "16 to 256 characters"],
+    ["HTTP_HOST", { HTTP_HOST: " " }, "host name or IP address"]
   ]
 
   it.effect("describeConfigError - one line naming the variable for every malformed kind", () =>
@@ -206,7 +214,7 @@ describe("AppConfig", () => {
 
   it.effect("layerFromEnv - secrets are redacted in String, JSON and inspect", () =>
     Effect.gen(function* () {
-      const secrets = { token, database: "pw-DB-SECRET", webhook: "hook-SECRET" }
+      const secrets = { token, database: "pw-DB-SECRET", webhook: "hook-SECRET-0123456789" }
       const config = yield* load({
         BOT_TOKEN: secrets.token,
         DATABASE_URL: `postgres://bot:${secrets.database}@db/confessions`,

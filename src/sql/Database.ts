@@ -1,20 +1,23 @@
 // The one SqlClient of the program: a pooled PostgreSQL client when DATABASE_URL is set, otherwise an embedded
-// PGlite (persisted under DATA_DIR) reached through the same @effect/sql-pg client over a loopback socket.
+// PGlite (persisted under DATA_DIR) reached through the same @effect/sql-pg client over a private Unix socket.
 // Either way the schema is migrated before the layer is ready, so handlers never know which one they got.
 // A statement or transaction that waits longer than `acquireTimeout` for a pooled connection fails instead of
 // queueing forever.
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { PgClient } from "@effect/sql-pg"
-import { Clock, Data, Duration, Effect, Layer, Metric, Option, Redacted, Semaphore, String } from "effect"
+import { Clock, Data, Duration, Effect, Layer, Metric, Option, Redacted, Semaphore, Stream, String } from "effect"
 import { Migrator, SqlClient, Statement } from "effect/sql"
 import type { Connection } from "effect/sql/SqlConnection"
-import { ConnectionError, SqlError, UnknownError } from "effect/sql/SqlError"
+import { ConnectionError, SqlError, type SqlErrorReason, UnknownError } from "effect/sql/SqlError"
 import * as Fs from "node:fs/promises"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import { AppConfig } from "../AppConfig.ts"
 import init from "./migrations/0001_init.ts"
 import updateInbox from "./migrations/0002_update_inbox.ts"
 import outbox from "./migrations/0003_outbox.ts"
+import updateInboxText from "./migrations/0004_update_inbox_text.ts"
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; `None` starts the embedded PGlite. */
@@ -35,7 +38,8 @@ export class DatabaseError extends Data.TaggedError("DatabaseError")<{
 export const migrations = Migrator.fromRecord({
   "1_init": init,
   "2_update_inbox": updateInbox,
-  "3_outbox": outbox
+  "3_outbox": outbox,
+  "4_update_inbox_text": updateInboxText
 })
 
 /** Applies every pending migration; running it again on a migrated database changes nothing. */
@@ -90,24 +94,41 @@ const clientDefaults = (options: DatabaseOptions) => ({
 // server. The pool is always one connection: with several, concurrent transactions interleave their extended-protocol
 // messages in that one session (PostgreSQL then answers 'portal "" does not exist'), and more connections could
 // not run anything in parallel anyway. DB_POOL_MAX applies to PostgreSQL only.
+//
+// Who can reach it. PGlite's socket server checks no user and no password, so whoever can connect reads everything,
+// `author_id` of anonymous confessions included. It therefore listens on no TCP port at all, only on a Unix socket in
+// a directory of its own created with mode 0700, which other local users cannot enter (connecting to a Unix socket
+// needs search permission on its directory). Its data files are PGlite's own and world-readable (0666 files, 0755
+// directories, whatever the umask), so DATA_DIR itself is restricted to 0700 as well. The threat this answers is other
+// local users and their processes; root, and anything running as the bot's own user, can read the memory and files
+// of the process anyway and are outside it. The socket directory lives in the OS temp directory, not in DATA_DIR:
+// DATA_DIR is PostgreSQL's data directory itself, a crashed run would leave a stale socket there, and a socket path
+// longer than ~100 bytes (a deep DATA_DIR) cannot be bound.
 const layerEmbedded = (configured: DatabaseOptions) =>
   Layer.unwrap(
     Effect.gen(function* () {
       const options = { ...configured, poolMax: 1 }
-      const { host, port } = yield* Effect.acquireRelease(
+      if (options.dataDir !== undefined) yield* restrictDataDir(options.dataDir)
+      const socketDir = yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
-            if (options.dataDir !== undefined) await Fs.mkdir(options.dataDir, { recursive: true })
+            const dir = await Fs.mkdtemp(Path.join(Os.tmpdir(), "confessions-db-"))
+            // mkdtemp already creates it 0700; said again so that no umask or platform default can widen it.
+            await Fs.chmod(dir, 0o700)
+            return dir
+          },
+          catch: (cause) => new DatabaseError({ reason: "EmbeddedStartFailed", cause })
+        }),
+        (dir) => Effect.promise(() => Fs.rm(dir, { recursive: true, force: true }))
+      )
+      const path = Path.join(socketDir, embeddedSocketName)
+      yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: async () => {
             const db = await PGlite.create(options.dataDir)
-            const server = new PGLiteSocketServer({
-              db,
-              host: "127.0.0.1",
-              port: 0,
-              maxConnections: options.poolMax + 2
-            })
+            const server = new PGLiteSocketServer({ db, path, maxConnections: options.poolMax + 2 })
             await server.start()
-            const [host = "127.0.0.1", portText = "0"] = server.getServerConn().split(":")
-            return { db, server, host, port: Number(portText) }
+            return { db, server }
           },
           catch: (cause) => new DatabaseError({ reason: "EmbeddedStartFailed", cause })
         }),
@@ -117,8 +138,29 @@ const layerEmbedded = (configured: DatabaseOptions) =>
             await db.close()
           })
       )
-      return layerPool({ ...clientDefaults(options), host, port, username: "postgres", database: "postgres" }, options)
+      return layerPool({ ...clientDefaults(options), path, username: "postgres", database: "postgres" }, options)
     })
+  )
+
+/** PostgreSQL's own name for its socket file, so that tools recognise it (`psql -h <its directory>`). */
+export const embeddedSocketName = ".s.PGSQL.5432"
+
+const restrictDataDir = (dir: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      await Fs.mkdir(dir, { recursive: true, mode: 0o700 })
+      await Fs.chmod(dir, 0o700)
+    },
+    catch: (cause) => cause
+  }).pipe(
+    // Only the owner may change the mode. Not fatal (a volume owned by another user may still be writable), but
+    // then other local users may be able to read the database files, which the operator must hear about.
+    Effect.catch((cause) =>
+      Effect.logWarning(
+        `DATA_DIR ${dir} could not be restricted to this user (mode 0700); other local users may be able to read the embedded database's files`,
+        cause
+      )
+    )
   )
 
 /**
@@ -151,7 +193,7 @@ const layerPool = (config: PgClient.PgPoolConfig, options: DatabaseOptions) =>
               )
         )
       )
-      const acquire = Effect.andThen(slot, pg.reserve).pipe(
+      const acquire = Effect.andThen(slot, Effect.mapError(pg.reserve, withServerText)).pipe(
         Effect.tap(() =>
           Effect.andThen(
             Metric.modify(connectionsInUse, 1),
@@ -203,12 +245,15 @@ const poolSize = Metric.gauge("confessions_db_pool_max_connections", {
   description: "Connections the pool may open (DB_POOL_MAX; 1 for embedded PGlite); idle = this − in use, at most"
 })
 
-/** Counts and times every statement at the one place they all pass: the checked-out connection. */
+/**
+ * Counts and times every statement at the one place they all pass, the checked-out connection, and puts the server's
+ * reason into the message of any that fails.
+ */
 const instrumented = (connection: Connection): Connection => {
   const timed = <A>(statement: Effect.Effect<A, SqlError>) =>
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeNanos
-      const exit = yield* Effect.exit(statement)
+      const exit = yield* Effect.exit(Effect.mapError(statement, withServerText))
       const elapsed = Number((yield* Clock.currentTimeNanos) - started) / 1e9
       yield* Metric.update(sqlDuration, elapsed)
       yield* Metric.update(Metric.withAttributes(sqlStatements, { outcome: exit._tag === "Success" ? "ok" : "error" }), 1)
@@ -217,11 +262,45 @@ const instrumented = (connection: Connection): Connection => {
   return {
     execute: (sql, params, transformRows) => timed(connection.execute(sql, params, transformRows)),
     executeRaw: (sql, params) => timed(connection.executeRaw(sql, params)),
-    executeStream: (sql, params, transformRows) => connection.executeStream(sql, params, transformRows),
+    executeStream: (sql, params, transformRows) =>
+      Stream.mapError(connection.executeStream(sql, params, transformRows), withServerText),
     executeValues: (sql, params) => timed(connection.executeValues(sql, params)),
     executeValuesUnprepared: (sql, params) => timed(connection.executeValuesUnprepared(sql, params)),
     executeUnprepared: (sql, params, transformRows) => timed(connection.executeUnprepared(sql, params, transformRows))
   }
+}
+
+/**
+ * @effect/sql-pg calls every failed statement "PgConnection: Query failed" (and every failed connect "PgConnection:
+ * Failed to connect") and keeps the reason (PostgreSQL's own words: the violated constraint, "invalid byte sequence",
+ * a trigger's exception; or the socket's ECONNREFUSED) only in the reason's `cause`, so a log that prints the message,
+ * or a renderer that stops at the first level, lost it. This appends it to the message, keeping the reason's class
+ * (handlers match on `UniqueViolation`) and cause. Only the primary message and its code are added: PostgreSQL's
+ * DETAIL line can quote row values (user ids), which belong in no log line.
+ */
+const withServerText = (error: SqlError): SqlError => {
+  const { reason } = error
+  const cause: unknown = reason.cause
+  if (!(cause instanceof Error) || cause.message === "") return error
+  const code = "code" in cause && typeof cause.code === "string" ? ` [${cause.code}]` : ""
+  const prefix = reason.message ?? reason._tag
+  if (prefix.includes(cause.message)) return error
+  // The reason classes share one constructor shape (UniqueViolation adds `constraint`); the instance's own class is
+  // reused so that its tag, retryability and guards stay what the driver chose.
+  const Reason = reason.constructor as new (props: {
+    readonly cause: unknown
+    readonly message: string
+    readonly operation: string | undefined
+    readonly constraint?: string
+  }) => SqlErrorReason
+  return new SqlError({
+    reason: new Reason({
+      cause,
+      message: `${prefix}: ${cause.message}${code}`,
+      operation: reason.operation,
+      ...(reason._tag === "UniqueViolation" ? { constraint: reason.constraint } : {})
+    })
+  })
 }
 
 const acquireTimedOut = (options: DatabaseOptions) => {

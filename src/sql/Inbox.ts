@@ -2,10 +2,13 @@
 // confirms it to Telegram, so confirmation never waits for handling (Telegram hands out at most 100 updates past the
 // confirmed offset, which would otherwise cap throughput at 100 ÷ the slowest update in flight). On start, stored
 // updates without a processed record are replayed; writes stay exactly-once through the processed-updates ledger.
-import { Context, Duration, Effect, Layer, Schedule } from "effect"
+// Updates are kept as the JSON text they arrived as, so anything a client can send is storable (see migration 4),
+// with a count of tries, so that one that keeps failing or crashing can be given up on.
+import { Context, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import type { Update } from "grammy/types"
+import { UpdateId } from "../domain/Ids.ts"
 
 export interface InboxOptions {
   /** How long a stored update is kept at most (Telegram's own limit is 24 hours). */
@@ -14,13 +17,24 @@ export interface InboxOptions {
   readonly cleanInterval: Duration.Input
 }
 
+/** An update a previous run stored and did not finish. */
+export interface StoredUpdate {
+  readonly updateId: UpdateId
+  /** The update as it arrived, parsed back from its JSON text (`None` if the text does not parse); unchecked. */
+  readonly payload: Option.Option<unknown>
+  /** Tries counted so far (see `countAttempt`). */
+  readonly attempts: number
+}
+
 export class Inbox extends Context.Service<
   Inbox,
   {
     /** Stores a fetched batch (one statement); storing an update twice keeps the first copy. */
     readonly store: (updates: ReadonlyArray<Update>) => Effect.Effect<void, SqlError>
     /** Stored updates that were never recorded as processed, oldest first: what a previous run left unfinished. */
-    readonly unfinished: Effect.Effect<ReadonlyArray<Update>, SqlError>
+    readonly unfinished: Effect.Effect<ReadonlyArray<StoredUpdate>, SqlError>
+    /** Counts one more try of a stored update; returns the new count (0 when the update is not stored). */
+    readonly countAttempt: (updateId: UpdateId) => Effect.Effect<number, SqlError>
     /** Removes handled updates and any older than the retention; returns how many went. */
     readonly clean: Effect.Effect<number, SqlError>
   }
@@ -28,6 +42,8 @@ export class Inbox extends Context.Service<
   static readonly layer = (options: InboxOptions): Layer.Layer<Inbox, never, SqlClient.SqlClient> =>
     Layer.effect(Inbox, make(options))
 }
+
+const parseJson = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
 
 const make = (options: InboxOptions) =>
   Effect.gen(function* () {
@@ -53,18 +69,30 @@ const make = (options: InboxOptions) =>
       store: Effect.fnUntraced(function* (updates) {
         const [first, ...rest] = updates
         if (first === undefined) return
+        // JSON.stringify writes NUL and unpaired surrogates as `\u0000`-style escapes, which `text` stores as is.
         const row = (update: Update) => ({ updateId: update.update_id, payload: JSON.stringify(update) })
         yield* sql`
           insert into update_inbox ${sql.insert([row(first), ...rest.map(row)])}
           on conflict (update_id) do nothing`
       }),
-      unfinished: sql<{ payload: string }>`
-        select i.payload::text as payload from update_inbox i
+      unfinished: sql<{ updateId: bigint | number | string; payload: string; attempts: number }>`
+        select i.update_id, i.payload, i.attempts from update_inbox i
         where not exists (select 1 from processed_updates p where p.update_id = i.update_id)
         order by i.update_id`.pipe(
-        // As text, so the client's snake_case → camelCase result mapping cannot touch Telegram's field names.
-        Effect.map((rows) => rows.map((row) => JSON.parse(row.payload) as Update))
+        // Parsed here rather than by the client, so its snake_case → camelCase mapping cannot touch Telegram's fields.
+        Effect.map((rows) =>
+          rows.map((row) => ({
+            updateId: UpdateId.make(Number(row.updateId)),
+            payload: parseJson(row.payload),
+            attempts: row.attempts
+          }))
+        )
       ),
+      countAttempt: Effect.fnUntraced(function* (updateId) {
+        const rows = yield* sql<{ attempts: number }>`
+          update update_inbox set attempts = attempts + 1 where update_id = ${updateId} returning attempts`
+        return rows[0]?.attempts ?? 0
+      }),
       clean
     })
   })

@@ -10,12 +10,20 @@
 //   so registration order is arrival order; the last one out deletes the key, so quiet keys hold nothing.
 // - A queued update holds an admission permit (bounded by `maxPending`: this is the backpressure on the source)
 //   but takes an execution permit only after its predecessor finished, so one noisy user cannot fill the pool.
-import { Clock, Context, Deferred, Duration, Effect, FiberSet, Layer, Metric, Option, Ref, Schedule, Semaphore } from "effect"
+// - A failed try is tried again after a pause, up to `maxAttempts` tries, then the update is given up on (logged with
+//   its cause, counted, recorded as processed, its user told once). Between tries it holds no execution permit, so
+//   others keep flowing, but it stays at the head of its key's chain: its user's later updates wait until it is done.
+//
+// The edge: `screen` checks what a source received (TelegramUpdate.check) before anything else sees it, so a malformed
+// update is logged, counted, recorded and dropped instead of crashing deep in a handler.
+import { Cause, Clock, Context, Deferred, Duration, Effect, FiberSet, Layer, Metric, Option, Ref, Result, Schedule, Semaphore } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
 import type { Update } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import { UpdateId } from "../domain/Ids.ts"
+import * as TelegramUpdate from "../domain/TelegramUpdate.ts"
 import { CurrentUpdate, Processed } from "../sql/Processed.ts"
-import { Router } from "./Router.ts"
+import { type Handled, LastAttempt, Router } from "./Router.ts"
 
 export interface DispatcherOptions {
   /** Updates handled at once (`UPDATE_CONCURRENCY`). */
@@ -26,7 +34,39 @@ export interface DispatcherOptions {
   readonly recordInterval: Duration.Input
   /** How many finished ids are remembered for de-duplication. */
   readonly rememberFinished: number
+  /** Tries an update gets before it is given up on (across restarts where the source counts them). */
+  readonly maxAttempts: number
+  /** Pause before the second try of a failed update; doubled before each further one. */
+  readonly retryDelay: Duration.Input
 }
+
+/** How a source keeps count of an update's tries across restarts (the polling inbox); webhook mode counts in memory. */
+export interface OfferOptions {
+  /** Counts one more try of an update durably. */
+  readonly countAttempt?: (updateId: UpdateId) => Effect.Effect<number, SqlError>
+  /**
+   * Tries already counted, by update id, for updates replayed after a restart. Their tries are counted before they
+   * start, so a try that takes the process down with it still counts at the next start; a fresh update's try is
+   * counted only when it fails (no extra statement per update on the happy path).
+   */
+  readonly previousAttempts?: ReadonlyMap<number, number>
+}
+
+/** Why an update was given up on (the `reason` label of `confessions_updates_skipped_total`). */
+export type SkipReason =
+  /** Its last try failed (a handler error, a database error specific to it, a timeout). */
+  | "error"
+  /** Its last try died with a defect. */
+  | "defect"
+  /** A try ran longer than HANDLER_TIMEOUT (not tried again). */
+  | "timeout"
+  /** Every counted try was cut short by a shutdown or a crash (it may be what takes the process down). */
+  | "restarts"
+  /** The inbox refused to store it. */
+  | "unstorable"
+
+/** Where an update came from, for the `source` label of `confessions_updates_invalid_total`. */
+export type Source = "polling" | "webhook" | "inbox"
 
 export class Dispatcher extends Context.Service<
   Dispatcher,
@@ -35,7 +75,7 @@ export class Dispatcher extends Context.Service<
      * Accepts updates in `update_id` order, skipping any already running, finished or recorded; waits while the
      * pipeline is full. Returns how many were new.
      */
-    readonly offer: (updates: ReadonlyArray<Update>) => Effect.Effect<number>
+    readonly offer: (updates: ReadonlyArray<Update>, options?: OfferOptions) => Effect.Effect<number>
     /** Offers one update and waits until it was handled (webhook mode answers HTTP only then). */
     readonly submit: (update: Update) => Effect.Effect<void>
     /** Completes once no accepted update is queued or running. */
@@ -48,6 +88,23 @@ export class Dispatcher extends Context.Service<
     readonly progressSince: (count: number) => Effect.Effect<void>
     /** Stops accepting, lets running updates finish within `grace`, interrupts the rest, records what finished. */
     readonly drain: (grace: Duration.Input) => Effect.Effect<void>
+    /**
+     * The edge check of an update as a source received it. A valid one comes back; an invalid one is logged (a
+     * warning with its id and the reason, never its content), counted, recorded as processed when its id is usable
+     * (`fallbackId` when the source knows it better, as the inbox does), and `None` comes back.
+     */
+    readonly screen: (input: unknown, source: Source, fallbackId?: UpdateId) => Effect.Effect<Option.Option<Update>>
+    /**
+     * Gives up on an update the pipeline never accepted (the inbox refused it): records it as processed first (and
+     * fails, changing nothing else, when that fails too: then the database is failing, not the update), then logs
+     * it with its id and `cause`, counts it and tells its user once.
+     */
+    readonly giveUp: (
+      update: Update,
+      reason: SkipReason,
+      tries: number,
+      cause: Cause.Cause<unknown>
+    ) => Effect.Effect<void, SqlError>
   }
 >()("confessions/updates/Dispatcher") {
   static readonly layer = (options: DispatcherOptions): Layer.Layer<Dispatcher, never, Router | Processed> =>
@@ -60,7 +117,9 @@ export class Dispatcher extends Context.Service<
         concurrency: config.updateConcurrency,
         maxPending: Math.max(config.updateConcurrency * 4, 100),
         recordInterval: "200 millis",
-        rememberFinished: 100_000
+        rememberFinished: 100_000,
+        maxAttempts: 3,
+        retryDelay: "1 second"
       })
     })
   )
@@ -79,13 +138,37 @@ const duplicates = Metric.counter("confessions_updates_duplicate_total", {
   incremental: true
 })
 
+const skipped = Metric.counter("confessions_updates_skipped_total", {
+  description: "Updates given up on after their tries, by reason (error, defect, timeout, restarts, unstorable)",
+  incremental: true
+})
+const retried = Metric.counter("confessions_update_retries_total", {
+  description: "Tries of an update after a failed one",
+  incremental: true
+})
+const invalid = Metric.counter("confessions_updates_invalid_total", {
+  description: "Malformed updates refused at the edge, by source (polling, webhook, inbox)",
+  incremental: true
+})
+
+/** What the dispatcher knows of an update's earlier tries when it accepts it. */
+interface Attempts {
+  readonly previous: number
+  /** Count each try before it starts (replayed updates) rather than when it fails. */
+  readonly countFirst: boolean
+  readonly count: Option.Option<(updateId: UpdateId) => Effect.Effect<number, SqlError>>
+}
+
+const inMemory: Attempts = { previous: 0, countFirst: false, count: Option.none() }
+
 interface Entry {
   finished: boolean
-  readonly done: Deferred.Deferred<void>
+  /** Completes when the update leaves the pipeline, with whether it finished (false: interrupted by a shutdown). */
+  readonly done: Deferred.Deferred<boolean>
 }
 
 interface Chain {
-  tail: Deferred.Deferred<void>
+  tail: Deferred.Deferred<boolean>
   count: number
 }
 
@@ -137,30 +220,129 @@ const make = (options: DispatcherOptions) =>
       return chat ? `c${chat.id}` : "other"
     }
 
-    const work = (update: Update, key: string, predecessor: Option.Option<Deferred.Deferred<void>>, entry: Entry, acceptedAt: number) =>
-      Effect.gen(function* () {
-        if (Option.isSome(predecessor)) yield* Deferred.await(predecessor.value)
-        yield* execution.withPermits(1)(
-          Effect.gen(function* () {
-            executing++
-            yield* publishGauges
-            const startedAt = yield* Clock.currentTimeMillis
-            yield* Metric.update(queueWait, (startedAt - acceptedAt) / 1000)
-            const claimed = yield* Ref.make(false)
-            const updateId = UpdateId.make(update.update_id)
-            yield* router.route(update).pipe(Effect.provideService(CurrentUpdate, Option.some({ updateId, claimed })))
-            if (!(yield* Ref.get(claimed))) toRecord.push(updateId)
-            entry.finished = true
-          }).pipe(
-            Effect.ensuring(
-              Effect.suspend(() => {
-                executing--
-                return publishGauges
-              })
-            )
+    /** Records an id outside the batch and remembers it; falls back to the batch when the statement fails. */
+    const recordNow = (updateId: UpdateId) =>
+      processed.record([updateId]).pipe(
+        Effect.tap(() => Effect.sync(() => remember(updateId))),
+        Effect.catchCause((cause) =>
+          Effect.logWarning("recording an update failed; it joins the next batch", cause).pipe(
+            Effect.andThen(Effect.sync(() => toRecord.push(updateId)))
           )
         )
+      )
+
+    /** The log line and metric of an update given up on; the caller has recorded it. */
+    const reportSkip = (update: Update, reason: SkipReason, tries: number, cause: Option.Option<Cause.Cause<unknown>>) =>
+      Effect.gen(function* () {
+        yield* Metric.update(Metric.withAttributes(skipped, { reason }), 1)
+        const message = `update skipped after ${tries} ${tries === 1 ? "try" : "tries"} (${reason}); it will not be tried again`
+        yield* Option.match(cause, { onNone: () => Effect.logError(message), onSome: (c) => Effect.logError(message, c) })
+      }).pipe(Effect.annotateLogs({ updateId: update.update_id }))
+
+    const apologise = (update: Update) =>
+      Effect.suspend(() => router.apologise(update)).pipe(
+        Effect.catchCause((cause) => Effect.logWarning("could not apologise to the user", cause))
+      )
+
+    const countTry = (count: (updateId: UpdateId) => Effect.Effect<number, SqlError>, updateId: UpdateId) =>
+      count(updateId).pipe(Effect.catchCause((cause) => Effect.logWarning("counting a try of an update failed", cause)))
+
+    /** One try, inside an execution permit: how it ended, and whether its writes committed anyway. */
+    const tryOnce = (update: Update, attempts: Attempts, last: boolean) =>
+      Effect.gen(function* () {
+        const updateId = UpdateId.make(update.update_id)
+        if (attempts.countFirst && Option.isSome(attempts.count)) yield* countTry(attempts.count.value, updateId)
+        const claimed = yield* Ref.make(false)
+        const handled: Handled = yield* router.route(update).pipe(
+          Effect.provideService(CurrentUpdate, Option.some({ updateId, claimed })),
+          Effect.provideService(LastAttempt, last),
+          // The router's boundary catches everything a handler does; this catches what escapes it (a defect in
+          // routing itself), so that it too is a failed try rather than a dead fiber nobody records.
+          Effect.catchCause((cause) =>
+            Cause.hasInterruptsOnly(cause)
+              ? Effect.failCause(cause)
+              : Effect.gen(function* () {
+                  if (last) {
+                    yield* Effect.logError("update failed outside the router", cause)
+                    yield* apologise(update)
+                  } else {
+                    yield* Effect.logWarning("update failed outside the router; it will be tried again", cause)
+                  }
+                  return { _tag: "Failed", cause, retryable: true } as const
+                })
+          )
+        )
+        return { handled, claimed: yield* Ref.get(claimed) }
+      })
+
+    const work = (
+      update: Update,
+      key: string,
+      predecessor: Option.Option<Deferred.Deferred<boolean>>,
+      entry: Entry,
+      acceptedAt: number,
+      attempts: Attempts
+    ) =>
+      Effect.gen(function* () {
+        // A predecessor that did not finish was interrupted by a shutdown; starting now would run ahead of it (it is
+        // replayed first at the next start) and, for a replayed update, spend one of its counted tries for nothing.
+        if (Option.isSome(predecessor) && !(yield* Deferred.await(predecessor.value))) return yield* Effect.interrupt
+        const updateId = UpdateId.make(update.update_id)
+        let tries = attempts.previous
+        let failuresHere = 0
+        while (!entry.finished) {
+          if (tries >= options.maxAttempts) {
+            // Replayed with every try used up and none of them ended: nobody has told its user anything yet.
+            yield* recordNow(updateId)
+            yield* reportSkip(update, "restarts", tries, Option.none())
+            yield* apologise(update)
+            entry.finished = true
+            break
+          }
+          const last = tries + 1 >= options.maxAttempts
+          const { handled, claimed } = yield* execution.withPermits(1)(
+            Effect.gen(function* () {
+              executing++
+              yield* publishGauges
+              if (failuresHere === 0) {
+                const startedAt = yield* Clock.currentTimeMillis
+                yield* Metric.update(queueWait, (startedAt - acceptedAt) / 1000)
+              }
+              return yield* tryOnce(update, attempts, last)
+            }).pipe(
+              Effect.ensuring(
+                Effect.suspend(() => {
+                  executing--
+                  return publishGauges
+                })
+              )
+            )
+          )
+          tries++
+          if (handled._tag === "Done") {
+            if (!claimed) toRecord.push(updateId)
+            entry.finished = true
+          } else if (claimed) {
+            // Its writes committed (recording it) before it failed: another try would only repeat what they did not
+            // cover, so it ends here; a try before the last has not told its user anything yet.
+            if (!last) yield* apologise(update)
+            entry.finished = true
+          } else {
+            if (!attempts.countFirst && Option.isSome(attempts.count)) yield* countTry(attempts.count.value, updateId)
+            if (last || !handled.retryable) {
+              const reason = !handled.retryable ? "timeout" : Cause.hasDies(handled.cause) ? "defect" : "error"
+              yield* recordNow(updateId)
+              yield* reportSkip(update, reason, tries, Option.some(handled.cause))
+              entry.finished = true
+            } else {
+              failuresHere++
+              yield* Metric.update(retried, 1)
+              yield* Effect.sleep(Duration.times(Duration.fromInputUnsafe(options.retryDelay), 2 ** (failuresHere - 1)))
+            }
+          }
+        }
       }).pipe(
+        Effect.annotateLogs({ updateId: update.update_id }),
         Effect.ensuring(
           Effect.gen(function* () {
             const chain = chains.get(key)
@@ -171,7 +353,7 @@ const make = (options: DispatcherOptions) =>
             if (entry.finished) remember(update.update_id)
             entries.delete(update.update_id)
             admitted--
-            yield* Deferred.succeed(entry.done, undefined)
+            yield* Deferred.succeed(entry.done, entry.finished)
             yield* admission.release(1)
             yield* publishGauges
             yield* signalProgress
@@ -180,7 +362,7 @@ const make = (options: DispatcherOptions) =>
       )
 
     /** Accepts one update: returns its completion signal, or `None` when it was a duplicate. */
-    const acceptOne = (update: Update, recorded: ReadonlySet<number>) =>
+    const acceptOne = (update: Update, recorded: ReadonlySet<number>, attempts: Attempts) =>
       Effect.gen(function* () {
         const id = update.update_id
         const known = entries.get(id)
@@ -192,7 +374,7 @@ const make = (options: DispatcherOptions) =>
           return Option.none()
         }
         yield* admission.take(1)
-        const entry: Entry = { finished: false, done: yield* Deferred.make<void>() }
+        const entry: Entry = { finished: false, done: yield* Deferred.make<boolean>() }
         const key = keyOf(update)
         const chain = chains.get(key)
         const predecessor = chain ? Option.some(chain.tail) : Option.none()
@@ -205,7 +387,7 @@ const make = (options: DispatcherOptions) =>
         entries.set(id, entry)
         admitted++
         const acceptedAt = yield* Clock.currentTimeMillis
-        yield* FiberSet.run(fibers, work(update, key, predecessor, entry, acceptedAt))
+        yield* FiberSet.run(fibers, work(update, key, predecessor, entry, acceptedAt, attempts))
         yield* publishGauges
         return Option.some(entry.done)
       })
@@ -257,15 +439,41 @@ const make = (options: DispatcherOptions) =>
 
     yield* Effect.addFinalizer(() => drain(Duration.zero))
 
+    const screen = (input: unknown, source: Source, fallbackId?: UpdateId) =>
+      Effect.gen(function* () {
+        const checked = TelegramUpdate.check(input)
+        if (Result.isSuccess(checked)) return Option.some(checked.success.update)
+        const updateId = checked.failure.updateId ?? fallbackId
+        yield* Metric.update(Metric.withAttributes(invalid, { source }), 1)
+        yield* Effect.logWarning(`malformed update refused: ${checked.failure.reason}`).pipe(
+          Effect.annotateLogs({ updateId: updateId ?? "unusable", source })
+        )
+        if (updateId !== undefined && !finishedRecently.has(updateId)) {
+          toRecord.push(updateId)
+          remember(updateId)
+        }
+        return Option.none<Update>()
+      })
+
+    const attemptsOf = (update: Update, offerOptions: OfferOptions | undefined): Attempts => {
+      if (offerOptions === undefined) return inMemory
+      const previous = offerOptions.previousAttempts?.get(update.update_id)
+      return {
+        previous: previous ?? 0,
+        countFirst: previous !== undefined,
+        count: Option.fromNullishOr(offerOptions.countAttempt)
+      }
+    }
+
     return Dispatcher.of({
-      offer: (updates) =>
+      offer: (updates, offerOptions) =>
         Effect.gen(function* () {
           const sorted = [...updates].sort((a, b) => a.update_id - b.update_id)
           const recorded = yield* lookUpRecorded(sorted)
           let fresh = 0
           for (const update of sorted) {
             const isNew = !entries.has(update.update_id)
-            const accepted = yield* acceptOne(update, recorded)
+            const accepted = yield* acceptOne(update, recorded, attemptsOf(update, offerOptions))
             if (isNew && Option.isSome(accepted)) fresh++
           }
           return fresh
@@ -273,8 +481,17 @@ const make = (options: DispatcherOptions) =>
       submit: (update) =>
         Effect.gen(function* () {
           const recorded = yield* lookUpRecorded([update])
-          const accepted = yield* acceptOne(update, recorded)
+          const accepted = yield* acceptOne(update, recorded, inMemory)
           if (Option.isSome(accepted)) yield* Deferred.await(accepted.value)
+        }),
+      screen,
+      giveUp: (update, reason, tries, cause) =>
+        Effect.gen(function* () {
+          const updateId = UpdateId.make(update.update_id)
+          yield* processed.record([updateId])
+          remember(updateId)
+          yield* reportSkip(update, reason, tries, Option.some(cause))
+          yield* apologise(update)
         }),
       awaitIdle: FiberSet.awaitEmpty(fibers),
       freeCapacity: Effect.sync(() => options.maxPending - admitted),

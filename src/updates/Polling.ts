@@ -2,8 +2,11 @@
 // the durable inbox, and hands it to the dispatcher; the next call's offset confirms the stored batch to Telegram.
 // At start, what the inbox holds unfinished from an earlier run is replayed first. On shutdown the fiber stops
 // asking, the dispatcher drains within the grace period, and the last stored batch is confirmed.
-import { Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
+// Every update is checked at this edge (malformed ones are recorded and dropped, the offset still moves past them),
+// and no single update can stop polling: one the inbox refuses is isolated from its batch and given up on.
+import { Cause, Duration, Effect, Fiber, Layer, Option, Ref, Result, Schedule } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
+import type { Update } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import { Telegram, type TelegramError } from "../services/Telegram.ts"
 import { Dispatcher } from "./Dispatcher.ts"
@@ -37,12 +40,44 @@ export const layer = (
 
       yield* telegram.deleteWebhook
 
-      const replay = yield* inbox.unfinished
-      if (replay.length > 0) {
-        yield* Effect.logInfo(`replaying ${replay.length} updates left unfinished by the previous run`)
-        yield* Ref.set(nextOffset, Math.max(...replay.map((u) => u.update_id)) + 1)
-        yield* dispatcher.offer(replay)
+      // The inbox counts the tries of what it stores, so one that keeps failing or crashing is given up on in time.
+      const counted = { countAttempt: inbox.countAttempt }
+
+      const stored = yield* inbox.unfinished
+      if (stored.length > 0) {
+        yield* Effect.logInfo(`replaying ${stored.length} updates left unfinished by the previous run`)
+        yield* Ref.set(nextOffset, Math.max(...stored.map((row) => row.updateId)) + 1)
+        // Checked again: an earlier version stored whatever Telegram sent.
+        const replay: Array<Update> = []
+        for (const row of stored) {
+          const update = yield* dispatcher.screen(Option.getOrUndefined(row.payload), "inbox", row.updateId)
+          if (Option.isSome(update)) replay.push(update.value)
+        }
+        const previousAttempts = new Map(stored.map((row) => [row.updateId, row.attempts] as const))
+        yield* dispatcher.offer(replay, { ...counted, previousAttempts })
       }
+
+      /**
+       * Stores a batch. If the inbox refuses it, each update is tried alone (twice), so that one update it cannot
+       * store does not hold back the others; one refused alone is given up on, which first records it as processed:
+       * if even that fails, the database itself is failing and the poll fails (nothing was confirmed, it is retried).
+       */
+      const store = (updates: ReadonlyArray<Update>) =>
+        inbox.store(updates).pipe(
+          Effect.as(updates),
+          Effect.catch((batchError) =>
+            Effect.gen(function* () {
+              yield* Effect.logWarning("storing a batch of updates failed; storing them one by one", Cause.fail(batchError))
+              const kept: Array<Update> = []
+              for (const update of updates) {
+                const alone = yield* inbox.store([update]).pipe(Effect.retry({ times: 1 }), Effect.result)
+                if (Result.isSuccess(alone)) kept.push(update)
+                else yield* dispatcher.giveUp(update, "unstorable", 3, Cause.fail(alone.failure))
+              }
+              return kept
+            })
+          )
+        )
 
       const pollOnce = Effect.gen(function* () {
         const finished = yield* dispatcher.finishedCount
@@ -56,19 +91,21 @@ export const layer = (
           allowedUpdates
         })
         if (updates.length === 0) return
-        // Durable before confirmed: only a stored batch moves the offset past it.
-        yield* inbox.store(updates)
-        yield* Ref.set(nextOffset, Math.max(offset, ...updates.map((u) => u.update_id + 1)))
-        yield* dispatcher.offer(updates)
+        const valid: Array<Update> = []
+        for (const input of updates) {
+          const update = yield* dispatcher.screen(input, "polling")
+          if (Option.isSome(update)) valid.push(update.value)
+        }
+        // Durable before confirmed: only a stored batch moves the offset past it (malformed updates were recorded).
+        const kept = yield* store(valid)
+        yield* Ref.set(nextOffset, Math.max(offset, ...updates.flatMap(nextAfter)))
+        yield* dispatcher.offer(kept, counted)
       })
 
       const loop = pollOnce.pipe(
         Effect.tap(() => Ref.set(running, true)),
         Effect.tapError((error) =>
-          Effect.andThen(
-            Ref.set(running, false),
-            Effect.logError("polling failed; trying again after a pause", error.message)
-          )
+          Effect.andThen(Ref.set(running, false), Effect.logError("polling failed; trying again after a pause", Cause.fail(error)))
         ),
         Effect.retry(
           Schedule.exponential("1 second").pipe(
@@ -101,6 +138,12 @@ export const layer = (
       return UpdateSource.of({ mode: "polling", isRunning: Ref.get(running) })
     })
   )
+
+/** The offset past an update, when its id is usable at all (a malformed update may carry anything there). */
+const nextAfter = (update: Update): ReadonlyArray<number> => {
+  const id: unknown = update.update_id
+  return typeof id === "number" && Number.isSafeInteger(id) && id >= 0 ? [id + 1] : []
+}
 
 export const layerConfig: Layer.Layer<
   UpdateSource,

@@ -84,8 +84,13 @@ export class Router extends Context.Service<
     readonly onButtonText: (text: string, command: string) => Effect.Effect<void>
     /** Text or media outside any flow, and unknown commands. */
     readonly onFallback: (handler: Handler<MessageContext>) => Effect.Effect<void>
-    /** Handles one update inside the error boundary; never fails. Freezes the table on first use. */
-    readonly route: (update: Update) => Effect.Effect<void>
+    /**
+     * Handles one try of an update inside the error boundary; never fails, but says whether the try failed (see
+     * `Handled`). Freezes the table on first use.
+     */
+    readonly route: (update: Update) => Effect.Effect<Handled>
+    /** The "temporary problem" answer for an update that is given up on without a last try; never fails. */
+    readonly apologise: (update: Update) => Effect.Effect<void>
     /** Answers a redelivered button press the dispatcher skips, so the user's button stops spinning. */
     readonly acknowledgeDuplicate: (update: Update) => Effect.Effect<void>
     /** The update kinds routes exist for, for `allowed_updates`. */
@@ -97,6 +102,22 @@ export class Router extends Context.Service<
     texts: RouterTexts
   ): Layer.Layer<Router, never, AppConfig | Users | ConversationStore | Telegram> => Layer.effect(Router, make(texts))
 }
+
+/**
+ * How one try of an update ended: `Failed` when the boundary caught an unexpected failure or a defect (already
+ * logged, with the user's apology only on the last try); whether to try again is the dispatcher's decision.
+ * A try cut off by HANDLER_TIMEOUT is not `retryable`: it was answered at once, since two more tries of something
+ * stuck would keep its user waiting minutes for the same apology.
+ */
+export type Handled =
+  | { readonly _tag: "Done" }
+  | { readonly _tag: "Failed"; readonly cause: Cause.Cause<unknown>; readonly retryable: boolean }
+
+/**
+ * Whether the current try of an update is its last. An earlier try that fails is tried again, so its user hears
+ * nothing yet: they get one apology, when the update is given up on. Outside the dispatcher every try is the last.
+ */
+export const LastAttempt = Context.Reference<boolean>("confessions/updates/LastAttempt", { defaultValue: () => true })
 
 /** The answers the router gives itself. */
 export interface RouterTexts {
@@ -233,16 +254,18 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
       } satisfies Incoming
     })
 
-  const route = (update: Update): Effect.Effect<void> =>
+  const route = (update: Update): Effect.Effect<Handled> =>
     Effect.gen(function* () {
       frozen = true
+      let failure: Cause.Cause<unknown> | undefined
+      let retryable = true
       const kind = update.callback_query ? "callback_query" : update.message ? "message" : "other"
       const sender = senderOf(update)
       // Only private messages and button presses are ours; edited messages, channel posts, group chatter and
       // update kinds we did not ask for are ignored without an answer.
       if (sender === undefined) {
         yield* Metric.update(Metric.withAttributes(updatesHandled, { kind, outcome: "ignored" }), 1)
-        return
+        return done
       }
       const started = yield* Clock.currentTimeMillis
       let routeName = "register"
@@ -257,16 +280,25 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
             orElse: () => Effect.fail(new HandlerTimedOut({ after: config.handlerTimeout }))
           }),
           Effect.as("ok" as const),
-          Effect.catch((error) => boundary(incoming, error))
+          Effect.catch((error) =>
+            boundary(incoming, error).pipe(
+              Effect.tap((outcome) =>
+                Effect.sync(() => {
+                  if (outcome === "error") failure = Cause.fail(error)
+                  retryable = !(error instanceof HandlerTimedOut)
+                })
+              )
+            )
+          )
         )
       }).pipe(
         Effect.catchCause((cause) =>
           Cause.hasInterruptsOnly(cause)
             ? Effect.interrupt
             : Effect.gen(function* () {
-                yield* Effect.logError("update failed", cause)
+                failure = cause
                 yield* Metric.update(Metric.withAttributes(handlerErrors, { tag: tagOf(Cause.squash(cause)) }), 1)
-                yield* apologise(update, sender.chatId)
+                yield* giveUpOrRetry("update failed", cause, update, sender.chatId)
                 return "error" as const
               })
         )
@@ -277,6 +309,7 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
       yield* Effect.logDebug("update handled").pipe(
         Effect.annotateLogs({ route: routeName, durationMs: elapsed, outcome })
       )
+      return failure === undefined ? done : ({ _tag: "Failed", cause: failure, retryable } as const)
     }).pipe(Effect.annotateLogs({ updateId: update.update_id }), Effect.withSpan("Router.route"))
 
   /** Known answers reach the user; a redelivered update is skipped; anything else is logged and apologised for. */
@@ -292,9 +325,16 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
         return "duplicate" as const
       }
       yield* Metric.update(Metric.withAttributes(handlerErrors, { tag: tagOf(error) }), 1)
-      yield* Effect.logError("handler failed", Cause.fail(error))
-      yield* apologise(incoming.update, incoming.chatId)
+      yield* giveUpOrRetry("handler failed", Cause.fail(error), incoming.update, incoming.chatId, error instanceof HandlerTimedOut)
       return "error" as const
+    })
+
+  /** A failed try: logged with its cause; on the last try the user gets the apology, on others nothing yet. */
+  const giveUpOrRetry = (what: string, cause: Cause.Cause<unknown>, update: Update, chatId: number, final = false) =>
+    Effect.gen(function* () {
+      if (!final && !(yield* LastAttempt)) return yield* Effect.logWarning(`${what}; it will be tried again`, cause)
+      yield* Effect.logError(what, cause)
+      yield* apologise(update, chatId)
     })
 
   /**
@@ -353,10 +393,16 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
         fallback = handler
       }),
     route,
+    apologise: (update) => {
+      const sender = senderOf(update)
+      return sender === undefined ? Effect.void : apologise(update, sender.chatId)
+    },
     acknowledgeDuplicate,
     allowedUpdates: ["message", "callback_query"]
   })
 })
+
+const done: Handled = { _tag: "Done" }
 
 class HandlerTimedOut extends Data.TaggedError("HandlerTimedOut")<{ readonly after: Duration.Duration }> {}
 

@@ -210,26 +210,26 @@ describe("Pipeline", () => {
       assert.deepStrictEqual((yield* logRows.pipe(Effect.provideContext(db))).map((r) => r.updateId), [5000, 5001])
 
       // Webhook, on the same database: the redelivery is skipped too.
-      const post = yield* startWebhook({ probe, db, url: "https://bot.example.org/telegram/hook", secret: "s3cret" })
-      assert.strictEqual(yield* post(JSON.stringify(once), "s3cret"), 200)
-      assert.strictEqual(yield* post(JSON.stringify(once), "s3cret"), 200)
+      const post = yield* startWebhook({ probe, db, url: "https://bot.example.org/telegram/hook", secret: "s3cret-s3cret-s3cret" })
+      assert.strictEqual(yield* post(JSON.stringify(once), "s3cret-s3cret-s3cret"), 200)
+      assert.strictEqual(yield* post(JSON.stringify(once), "s3cret-s3cret-s3cret"), 200)
       assert.strictEqual((yield* logRows.pipe(Effect.provideContext(db))).length, 2)
       const setWebhook = fake.callsTo("setWebhook").at(-1)
       assert.strictEqual(setWebhook?.body.url, "https://bot.example.org/telegram/hook")
-      assert.strictEqual(setWebhook?.body.secret_token, "s3cret")
+      assert.strictEqual(setWebhook?.body.secret_token, "s3cret-s3cret-s3cret")
     }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
 
   it.live("webhook - wrong secret 401, oversized 413, valid update handled and answered 200", () =>
     Effect.gen(function* () {
       const { probe, db } = yield* freshDatabaseAndProbe
-      const post = yield* startWebhook({ probe, db, url: "https://bot.example.org/hook", secret: "right" })
+      const post = yield* startWebhook({ probe, db, url: "https://bot.example.org/hook", secret: "right-right-right-right" })
       const update = JSON.stringify(text(person(30_001, "Wes"), "m1", 7000))
       assert.strictEqual(yield* post(update, "wrong"), 401)
       assert.strictEqual(yield* post(update, undefined), 401)
-      assert.strictEqual(yield* post(JSON.stringify({ padding: "x".repeat(2 * 1024 * 1024) }), "right"), 413)
-      assert.strictEqual(yield* post("not json", "right"), 400)
+      assert.strictEqual(yield* post(JSON.stringify({ padding: "x".repeat(2 * 1024 * 1024) }), "right-right-right-right"), 413)
+      assert.strictEqual(yield* post("not json", "right-right-right-right"), 400)
       assert.strictEqual((yield* logRows.pipe(Effect.provideContext(db))).length, 0, "nothing processed before a valid request")
-      assert.strictEqual(yield* post(update, "right"), 200)
+      assert.strictEqual(yield* post(update, "right-right-right-right"), 200)
       assert.deepStrictEqual((yield* logRows.pipe(Effect.provideContext(db))).map((r) => r.updateId), [7000])
     }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
 

@@ -53,6 +53,30 @@ describe("Database", () => {
       }))
   })
 
+  layer(TestDatabase.layer(), { timeout: "120 seconds" })(`errors (${TestDatabase.backend})`, (it) => {
+    it.effect("a failed statement's message carries PostgreSQL's reason; its kind and constraint are kept", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`create table guarded (id int constraint guarded_id_positive check (id > 0), name text)`
+        yield* sql`create unique index guarded_name_unique on guarded (name)`
+        const check = yield* Effect.flip(sql`insert into guarded values (-1, 'a')`)
+        assert.strictEqual(check.reason._tag, "ConstraintError")
+        assert.include(check.message, 'violates check constraint "guarded_id_positive"')
+        assert.include(check.message, "[23514]")
+        yield* sql`insert into guarded values (1, 'taken')`
+        const unique = yield* Effect.flip(sql`insert into guarded values (2, 'taken')`)
+        assert.strictEqual(unique.reason._tag, "UniqueViolation")
+        assert.strictEqual(unique.reason._tag === "UniqueViolation" ? unique.reason.constraint : "", "guarded_name_unique")
+        assert.include(unique.message, "guarded_name_unique")
+        // PostgreSQL's DETAIL quotes the row ("Key (name)=(taken) already exists"); it stays out of the message.
+        assert.notInclude(unique.message, "(taken)")
+        const nul = yield* Effect.flip(sql`insert into guarded values (3, ${"a\u0000b"})`)
+        assert.include(nul.message, "0x00")
+        const inTransaction = yield* Effect.flip(sql.withTransaction(sql`insert into guarded values (-2, 'b')`))
+        assert.include(inTransaction.message, "guarded_id_positive")
+      }))
+  })
+
   describe("embedded PGlite", () => {
     layer(Layer.empty, { timeout: "120 seconds" })("persistence", (it) => {
       it.effect("layer - data survives a restart with the same DATA_DIR", () =>
