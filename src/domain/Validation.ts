@@ -44,7 +44,13 @@ export const validateOptionalText = (text: string | undefined, maxLength: number
   return valid.failure._tag === "Empty" ? Result.succeed("") : Result.fail(valid.failure)
 }
 
-const clean = (text: string): string => text.replace(/\u0000/g, "").replace(loneSurrogate, "\uFFFD")
+/**
+ * Text PostgreSQL can store, whatever a client sent: NUL characters dropped, unpaired surrogates turned into U+FFFD
+ * (one unit for one unit). For names and other text that is stored without a length rule of its own.
+ */
+export const storable = (text: string): string => text.replace(/\u0000/g, "").replace(loneSurrogate, "\uFFFD")
+
+const clean = storable
 
 // Without the `u` flag a regular expression sees UTF-16 units, so it can find a surrogate that has no partner.
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g

@@ -7,6 +7,7 @@ import { Clock, Context, Data, Duration, Effect, Layer, Option, Ref, Schema } fr
 import { SqlClient, SqlSchema } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { UserId } from "../domain/Ids.ts"
+import { storable } from "../domain/Validation.ts"
 import { Int8 } from "../sql/Rows.ts"
 import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 
@@ -92,10 +93,9 @@ export class Users extends Context.Service<
           const entry = (yield* Ref.get(recent)).get(profile.id)
           if (entry === undefined || now - entry.at >= touchMillis) return Option.none<User>()
           const user = entry.user
+          const names = storedNames(profile)
           const sameNames =
-            user.firstName === profile.firstName.slice(0, 256) &&
-            user.lastName === (profile.lastName?.slice(0, 256) ?? null) &&
-            user.username === (profile.username?.slice(0, 64) ?? null)
+            user.firstName === names.firstName && user.lastName === names.lastName && user.username === names.username
           return sameNames && !user.inactive ? Option.some(user) : Option.none<User>()
         })
 
@@ -109,7 +109,7 @@ export class Users extends Context.Service<
         Result: User,
         execute: (p) => sql`
           insert into users (id, first_name, last_name, username)
-          values (${p.id}, ${p.firstName.slice(0, 256)}, ${p.lastName?.slice(0, 256) ?? null}, ${p.username?.slice(0, 64) ?? null})
+          values (${p.id}, ${p.firstName}, ${p.lastName}, ${p.username})
           on conflict (id) do update set
             first_name = excluded.first_name,
             last_name = excluded.last_name,
@@ -144,12 +144,7 @@ export class Users extends Context.Service<
         register: Effect.fn("Users.register")(function* (profile) {
           const remembered = yield* rememberedFresh(profile)
           if (Option.isSome(remembered)) return remembered.value
-          return yield* upsert({
-            id: profile.id,
-            firstName: profile.firstName,
-            lastName: profile.lastName ?? null,
-            username: profile.username ?? null
-          }).pipe(Effect.catchTag(["SchemaError", "NoSuchElementError"], Effect.die), Effect.tap(remember))
+          return yield* upsert(storedNames(profile)).pipe(Effect.catchTag(["SchemaError", "NoSuchElementError"], Effect.die), Effect.tap(remember))
         }),
         get: Effect.fn("Users.get")(function* (id) {
           return yield* byId(id).pipe(Effect.catchTag("SchemaError", Effect.die))
@@ -169,3 +164,11 @@ export class Users extends Context.Service<
     })
   )
 }
+
+/** Names as stored: within the columns' limits, and storable whatever a client sent (NUL, broken surrogates). */
+const storedNames = (profile: TelegramProfile) => ({
+  id: profile.id,
+  firstName: storable(profile.firstName.slice(0, 256)),
+  lastName: profile.lastName === undefined ? null : storable(profile.lastName.slice(0, 256)),
+  username: profile.username === undefined ? null : storable(profile.username.slice(0, 64))
+})
