@@ -23,10 +23,10 @@ import { Dispatcher } from "../../src/updates/Dispatcher.ts"
 import { CurrentUpdate } from "../../src/updates/Processed.ts"
 import { adminsOnly } from "../../src/updates/Router.ts"
 import * as Messages from "../../src/views/Messages.ts"
-import { type ApiCall, botInfo, FakeBotApi } from "../support/FakeBotApi.ts"
+import { type ApiCall, botInfo, BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { callback, type Person, person, photo, text } from "../support/Updates.ts"
+import { callback, type Person, person, photo, text } from "../../src/emulator/Updates.ts"
 
 const features = Layer.mergeAll(
   Start.layer,
@@ -63,7 +63,7 @@ const launch = (
   } = {}
 ) =>
   Effect.gen(function* () {
-    const fake = yield* FakeBotApi
+    const fake = yield* BotApiEmulator
     const layer = TestApp.layer({ features, env: { ...defaultEnv, ...env }, database: options.database ?? TestDatabase.layer() })
     const app = yield* options.scope === undefined ? Layer.build(layer) : Layer.buildWithScope(layer, options.scope)
     const dispatcher = Context.get(app, Dispatcher)
@@ -119,8 +119,8 @@ const launch = (
     return { fake, app, sql, send, say, press, sent, lastText, edits, answers, channelPosts, confessionRow, confess }
   })
 
-const live = <A, E>(name: string, body: () => Effect.Effect<A, E, FakeBotApi | Scope.Scope>) =>
-  it.live(name, () => body().pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+const live = <A, E>(name: string, body: () => Effect.Effect<A, E, BotApiEmulator | Scope.Scope>) =>
+  it.live(name, () => body().pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
 describe("Confessions end to end", () => {
   live("happy path - A confesses anonymously, both admins notified, B approves, C's copy edited, A told, profile counts", () =>

@@ -4,10 +4,10 @@ import { Effect, Layer } from "effect"
 import { HttpServer } from "effect/http"
 import { Telegram } from "../../src/services/Telegram.ts"
 import { Router } from "../../src/updates/Router.ts"
-import { FakeBotApi } from "../support/FakeBotApi.ts"
+import { BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { person, text } from "../support/Updates.ts"
+import { person, text } from "../../src/emulator/Updates.ts"
 
 const echo = Layer.effectDiscard(
   Effect.gen(function* () {
@@ -19,7 +19,7 @@ const echo = Layer.effectDiscard(
 
 const app = Layer.unwrap(
   Effect.succeed(TestApp.layer({ features: echo, database: TestDatabase.layer() }))
-).pipe(Layer.provideMerge(FakeBotApi.layer))
+).pipe(Layer.provideMerge(BotApiEmulator.layer()))
 
 const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/
 
@@ -42,7 +42,7 @@ describe("Metrics", () => {
   layer(app, { timeout: "120 seconds", excludeTestServices: true })(TestDatabase.backend, (it) => {
     it.effect("GET /metrics - Prometheus text that moves when updates flow", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const server = yield* HttpServer.HttpServer
         const port = (server.address as { readonly port: number }).port
         const scrape = Effect.promise(() =>

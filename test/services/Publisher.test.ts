@@ -8,7 +8,7 @@ import { Confessions } from "../../src/services/Confessions.ts"
 import { Moderation } from "../../src/services/Moderation.ts"
 import { Publisher, type PublisherOptions } from "../../src/services/Publisher.ts"
 import { Telegram } from "../../src/services/Telegram.ts"
-import { botInfo, FakeBotApi, token } from "../support/FakeBotApi.ts"
+import { botInfo, BotApiEmulator, token } from "../../src/emulator/BotApiEmulator.ts"
 import { newUser, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
@@ -19,7 +19,7 @@ const withChannel: PublisherOptions = { channelId: Option.some(channelId) }
 
 const telegram = Layer.unwrap(
   Effect.gen(function* () {
-    const fake = yield* FakeBotApi
+    const fake = yield* BotApiEmulator
     const rateLimits = { globalPerSecond: 10_000, privateChatPerSecond: 10_000, privateChatBurst: 10_000, groupPerMinute: 10_000 }
     return Telegram.layer({ token, apiRoot: fake.apiRoot, rateLimits, backoffBase: "1 millis" })
   })
@@ -33,7 +33,7 @@ const world = telegram.pipe(
       capacity: 100
     })
   ),
-  Layer.provideMerge(FakeBotApi.layer)
+  Layer.provideMerge(BotApiEmulator.layer())
 )
 
 type World = Layer.Success<typeof world>
@@ -67,7 +67,7 @@ const confession = (state: "pending" | "approved" | "rejected" | "deleted", deci
   })
 
 const channelPosts = (id: ConfessionId) =>
-  Effect.map(FakeBotApi, (fake) =>
+  Effect.map(BotApiEmulator, (fake) =>
     fake.callsTo("sendMessage").filter((call) => call.body.chat_id === channel && String(call.body.text).startsWith(`<b>#${id}</b>`))
   )
 
@@ -97,7 +97,7 @@ describe("Publisher", () => {
   describe(TestDatabase.backend, () => {
     test("recover - at start-up and every interval: posts approved confessions the admins' publishes missed, once", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const missed = yield* confession("approved", "10 minutes")
         const fresh = yield* confession("approved")
         const pending = yield* confession("pending")
@@ -168,7 +168,7 @@ describe("Publisher", () => {
 
     test("publish / recover - a failed post gives its claim back and a later round posts it; abandoned claims are taken over, live ones left", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const sql = yield* SqlClient.SqlClient
         const confessions = yield* Confessions
         const publisher = yield* startPublisher(withChannel)
@@ -203,7 +203,7 @@ describe("Publisher", () => {
 
     test("publish / recover - without CHANNEL_ID nothing is posted and no round runs", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const confessions = yield* Confessions
         const id = yield* confession("approved", "10 minutes")
         const publisher = yield* startPublisher({ channelId: Option.none() })

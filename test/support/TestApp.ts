@@ -5,7 +5,7 @@ import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
 import * as App from "../../src/App.ts"
 import { AppConfig } from "../../src/AppConfig.ts"
-import { FakeBotApi, token } from "./FakeBotApi.ts"
+import { BotApiEmulator, token } from "../../src/emulator/BotApiEmulator.ts"
 
 export const admins = { bea: 900_001, cal: 900_002 } as const
 
@@ -25,7 +25,7 @@ export const baseEnv = (apiRoot: string): Record<string, string> => ({
 })
 
 /**
- * The app with the given features, reading `env` on top of `baseEnv`; needs a `FakeBotApi` and a database
+ * The app with the given features, reading `env` on top of `baseEnv`; needs a `BotApiEmulator` and a database
  * (the database layer is given separately so a test can restart the app on the same data).
  */
 export const layer = <E, R>(options: {
@@ -35,7 +35,7 @@ export const layer = <E, R>(options: {
 }) =>
   Layer.unwrap(
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       return App.make({ features: options.features, database: options.database }).pipe(
         Layer.provideMerge(AppConfig.layerFromEnv({ ...baseEnv(fake.apiRoot), ...options.env }))
       )
