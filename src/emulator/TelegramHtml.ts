@@ -31,13 +31,16 @@ interface Open {
   readonly tag: string
   readonly offset: number
   readonly attribute: string | undefined
+  /** Opening order: equal ranges list the outer tag first. */
+  readonly order: number
 }
 
 /** Parses `html` as Telegram does; `Invalid.description` is what follows "Bad Request: " in Telegram's answer. */
 export const parse = (html: string): Parsed => {
   let text = ""
-  const entities: Array<MessageEntity> = []
+  const found: Array<{ readonly entity: MessageEntity; readonly order: number }> = []
   const open: Array<Open> = []
+  let opened = 0
   let i = 0
   const n = html.length
   const fail = (message: string): Parsed => ({ _tag: "Invalid", description: `can't parse entities: ${message}` })
@@ -127,7 +130,7 @@ export const parse = (html: string): Parsed => {
         return fail(`Custom emoji entity must contain a valid custom emoji identifier at byte offset ${byteOffset(begin)}`)
       }
       i++
-      open.push({ tag, offset: text.length, attribute })
+      open.push({ tag, offset: text.length, attribute, order: opened++ })
       continue
     }
     i++
@@ -144,13 +147,13 @@ export const parse = (html: string): Parsed => {
     const length = text.length - top.offset
     if (length > 0) {
       const entity = entityOf(top, length, open)
-      if (entity !== undefined) entities.push(entity)
+      if (entity !== undefined) found.push({ entity, order: top.order })
     }
   }
   const unclosed = open.at(-1)
   if (unclosed !== undefined) return fail(`Can't find end tag corresponding to start tag "${unclosed.tag}"`)
-  entities.sort((a, b) => a.offset - b.offset || b.length - a.length)
-  return { _tag: "Parsed", text, entities }
+  found.sort((a, b) => a.entity.offset - b.entity.offset || b.entity.length - a.entity.length || a.order - b.order)
+  return { _tag: "Parsed", text, entities: found.map((f) => f.entity) }
 }
 
 const entityOf = (tag: Open, length: number, enclosing: ReadonlyArray<Open>): MessageEntity | undefined => {
