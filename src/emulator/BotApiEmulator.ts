@@ -143,7 +143,7 @@ export type ChatEvent =
 export interface DeliveryEvent {
   readonly _tag: "UpdatesDelivered"
   readonly fresh: ReadonlyArray<number>
-  /** Updates delivered before and not yet confirmed, counted at this delivery. */
+  /** Updates delivered before and still unconfirmed when the bot asked (after its offset confirmed what it could). */
   readonly unconfirmed: number
 }
 
@@ -479,7 +479,9 @@ const make = (options: EmulatorOptions) =>
     let confirmed = 0
     let unconfirmed = 0
     let allowed: ReadonlySet<string> = defaultAllowed
-    let waiter: { readonly respond: Respond; readonly limit: number; readonly timer: NodeJS.Timeout | undefined } | undefined
+    let waiter:
+      | { readonly respond: Respond; readonly limit: number; readonly pending: number; readonly timer: NodeJS.Timeout | undefined }
+      | undefined
     let flushScheduled = false
     let webhook: Webhook | undefined
     const callbacks = new Map<string, number>()
@@ -544,7 +546,8 @@ const make = (options: EmulatorOptions) =>
       }
     }
 
-    const collect = (limit: number) => {
+    /** The next `limit` deliverable updates as one getUpdates answer; `pending` = delivered-but-unconfirmed when asked. */
+    const collect = (limit: number, pending: number) => {
       const parts: Array<string> = []
       const fresh: Array<number> = []
       for (let i = head; i < queue.length && parts.length < limit; i++) {
@@ -561,7 +564,7 @@ const make = (options: EmulatorOptions) =>
           fresh.push(item.id)
         }
       }
-      emit(() => ({ _tag: "UpdatesDelivered", fresh, unconfirmed }))
+      emit(() => ({ _tag: "UpdatesDelivered", fresh, unconfirmed: pending }))
       return `{"ok":true,"result":[${parts.join(",")}]}`
     }
 
@@ -584,7 +587,7 @@ const make = (options: EmulatorOptions) =>
         if (current === undefined || !hasReady()) return
         waiter = undefined
         if (current.timer !== undefined) cancel(current.timer)
-        current.respond(200, collect(current.limit))
+        current.respond(200, collect(current.limit, current.pending))
       })
     }
 
@@ -616,12 +619,13 @@ const make = (options: EmulatorOptions) =>
         if (older.timer !== undefined) cancel(older.timer)
         older.respond(409, errorJson(409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"))
       }
-      if (timeoutMs <= 0 || closed || hasReady()) return respond(200, collect(limit))
+      const pending = unconfirmed
+      if (timeoutMs <= 0 || closed || hasReady()) return respond(200, collect(limit, pending))
       const timer = later(timeoutMs, () => {
         if (waiter?.respond === respond) waiter = undefined
-        respond(200, collect(limit))
+        respond(200, collect(limit, pending))
       })
-      waiter = { respond, limit, timer }
+      waiter = { respond, limit, pending, timer }
       res?.on("close", () => {
         if (waiter?.respond === respond) {
           cancel(timer)
@@ -668,11 +672,12 @@ const make = (options: EmulatorOptions) =>
     const deliver = (hook: Webhook, item: Queued) => {
       item.inFlight = true
       const fresh = !item.served
+      const pending = unconfirmed
       if (fresh) {
         item.served = true
         unconfirmed++
       }
-      emit(() => ({ _tag: "UpdatesDelivered", fresh: fresh ? [item.id] : [], unconfirmed }))
+      emit(() => ({ _tag: "UpdatesDelivered", fresh: fresh ? [item.id] : [], unconfirmed: pending }))
       const abort = new AbortController()
       deliveries.add(abort)
       const failed = (message: string) => {
