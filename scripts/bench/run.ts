@@ -357,7 +357,7 @@ export const program = (options: Options) =>
       rows.push(
         yield* steady(context, {
           id: "e:ours",
-          title: "engine: our pipeline, no-op route",
+          title: "engine: the real App graph, no-op route",
           launch: engine("e-ours", "scripts/bench/engine-ours.ts", true),
           ...closedLoop
         })

@@ -1,5 +1,5 @@
 // Comments, replies, reactions, reports and feedback end to end: the real app (router, dispatcher, services,
-// database) with the community features, driven through the fake Bot API as Telegram users would.
+// database) with the community features, driven through the Bot API emulator as Telegram users would.
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"

@@ -1,5 +1,5 @@
 // Issue 5 end to end: onboarding, confessing, moderating, profile and the admin commands, through the real app
-// (grammY over HTTP to the fake Bot API, the dispatcher, the router, the services and a test database).
+// (grammY over HTTP to the Bot API emulator, the dispatcher, the router, the services and a test database).
 // Each test launches its own app on a fresh database; a step waits until the dispatcher has handled its update.
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Option, Ref, Scope } from "effect"

@@ -1,4 +1,4 @@
-// The update pipeline end to end: real grammY client, the fake Bot API, the real dispatcher, router and database.
+// The update pipeline end to end: real grammY client, the Bot API emulator, the real dispatcher, router and database.
 import { assert, describe, it } from "@effect/vitest"
 import type { PgClient } from "@effect/sql-pg"
 import { HttpServer } from "effect/http"

@@ -1,4 +1,4 @@
-// Launches the real application graph (App.make) against the fake Bot API and a test database, with settings from
+// Launches the real application graph (App.make) against the Bot API emulator and a test database, with settings from
 // a plain record, for end-to-end tests. Telegram's outgoing rate limits are raised so scripted sessions run fast.
 import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer } from "effect"
