@@ -2,7 +2,8 @@
 // It serves `/bot<token>/<method>` like Telegram: getUpdates with offset confirmation and long polling, webhook
 // delivery, messages that live in per-chat histories (so edits, deletes and button presses behave as on Telegram,
 // errors worded as Telegram words them), records every request, injects faults, simulates people, and reports every
-// chat change to listeners. The lowest layer of the project: it knows nothing of the bot.
+// chat change to listeners. The lowest layer of the project: it knows nothing of the bot. Not emulated: Telegram's
+// own rate limits (inject 429s instead), inline messages, group membership rules, file downloads.
 import { Context, Data, Deferred, Duration, Effect, Layer, Queue, Stream } from "effect"
 import type {
   BotCommand,
@@ -35,8 +36,9 @@ export const botInfo: UserFromGetMe = {
   has_topics_enabled: false,
   allows_users_to_create_topics: false,
   can_manage_bots: false,
-  supports_guest_queries: false
-} as UserFromGetMe
+  supports_guest_queries: false,
+  supports_join_request_queries: false
+}
 
 export const token = "123456:TEST-TOKEN"
 
@@ -377,10 +379,22 @@ const make = (options: EmulatorOptions) =>
 
     // ---- events and waiting --------------------------------------------------------------------------------------
 
+    // While a request is being handled its events wait, so that listeners (the benchmark's virtual users, who
+    // answer with their next update) run after the bot's answer went out, not inside its round trip.
+    let deferring = false
+    const deferred: Array<() => EmulatorEvent> = []
     const emit = (make: () => EmulatorEvent) => {
       if (listeners.size === 0) return
+      if (deferring) {
+        deferred.push(make)
+        return
+      }
       const event = make()
       for (const listener of [...listeners]) listener(event)
+    }
+    const flushEvents = () => {
+      deferring = false
+      for (const make of deferred.splice(0)) emit(make)
     }
     const notify = () => {
       if (watchers.size === 0) return
@@ -1072,9 +1086,17 @@ const make = (options: EmulatorOptions) =>
       if (record) calls.push(call)
       const respond: Respond = (status, json) => reply(res, status, json)
       const fault = faultFor(call)
+      deferring = true
       if (fault === undefined) handle(call, respond, res)
       else if (fault._tag === "Respond") respond(fault.status, JSON.stringify(fault.body))
-      else if (fault._tag === "Delay") later(fault.millis, () => handle(call, respond, res))
+      else if (fault._tag === "Delay") {
+        later(fault.millis, () => {
+          deferring = true
+          handle(call, respond, res)
+          flushEvents()
+          notify()
+        })
+      }
       else {
         const cut = () => {
           statusCounts.dropped = (statusCounts.dropped ?? 0) + 1
@@ -1083,6 +1105,7 @@ const make = (options: EmulatorOptions) =>
         if (fault.afterApplying) handle(call, cut, undefined)
         else cut()
       }
+      flushEvents()
       notify()
     }
 
@@ -1177,44 +1200,40 @@ const make = (options: EmulatorOptions) =>
       push,
       confirmedOffset: () => confirmed,
       pendingUpdates: pendingCount,
-      send: (who, content) =>
-        Effect.sync(() => {
-          meet(who)
-          const chat = chatRecord(who.id)
-          const message = messageOf(who, typeof content === "string" ? { kind: "text", text: content } : content, {
-            messageId: chat.nextMessageId,
-            date: unixNow()
-          })
-          store(chat, message, false)
-          emit(() => ({ _tag: "MessageReceived", chatId: who.id, message }))
-          const update: Update = { update_id: nextUpdateId(), message }
-          push(update)
-          return update
-        }),
-      edit: (who, messageId, text) =>
-        Effect.suspend(() => {
-          const chat = chatRecord(who.id)
-          const stored = chat.messages.get(messageId)
-          if (stored === undefined || stored.byBot) {
-            return Effect.fail(new EmulatorError({ reason: new NoSuchMessage({ chatId: who.id, messageId }) }))
-          }
-          const message = { ...stored.message, text, edit_date: unixNow() } as PersonMessage & Update.Edited
-          stored.message = message
-          emit(() => ({ _tag: "MessageEdited", chatId: who.id, message, method: "edit" }))
-          const update: Update = { update_id: nextUpdateId(), edited_message: message }
-          push(update)
-          return Effect.succeed(update)
-        }),
-      press: (who, chatId, messageId, button) =>
-        Effect.suspend(() => {
-          const stored = chats.get(chatId)?.messages.get(messageId)
-          if (stored === undefined) return Effect.fail(new EmulatorError({ reason: new NoSuchMessage({ chatId, messageId }) }))
-          const data = findButton(stored.message, button)
-          if (data === undefined) return Effect.fail(new EmulatorError({ reason: new NoSuchButton({ messageId, button }) }))
-          const update = callbackOn(who, stored.message, data)
-          push(update)
-          return Effect.succeed(update)
-        }),
+      send: Effect.fn("BotApiEmulator.send")(function* (who: Person, content: string | Content) {
+        meet(who)
+        const chat = chatRecord(who.id)
+        const message = messageOf(who, typeof content === "string" ? { kind: "text", text: content } : content, {
+          messageId: chat.nextMessageId,
+          date: unixNow()
+        })
+        store(chat, message, false)
+        emit(() => ({ _tag: "MessageReceived", chatId: who.id, message }))
+        const update: Update = { update_id: nextUpdateId(), message }
+        push(update)
+        return update
+      }),
+      edit: Effect.fn("BotApiEmulator.edit")(function* (who: Person, messageId: number, text: string) {
+        const stored = chatRecord(who.id).messages.get(messageId)
+        if (stored === undefined || stored.byBot) {
+          return yield* new EmulatorError({ reason: new NoSuchMessage({ chatId: who.id, messageId }) })
+        }
+        const message = { ...stored.message, text, edit_date: unixNow() } as PersonMessage & Update.Edited
+        stored.message = message
+        emit(() => ({ _tag: "MessageEdited", chatId: who.id, message, method: "edit" }))
+        const update: Update = { update_id: nextUpdateId(), edited_message: message }
+        push(update)
+        return update
+      }),
+      press: Effect.fn("BotApiEmulator.press")(function* (who: Person, chatId: number, messageId: number, button: string) {
+        const stored = chats.get(chatId)?.messages.get(messageId)
+        if (stored === undefined) return yield* new EmulatorError({ reason: new NoSuchMessage({ chatId, messageId }) })
+        const data = findButton(stored.message, button)
+        if (data === undefined) return yield* new EmulatorError({ reason: new NoSuchButton({ messageId, button }) })
+        const update = callbackOn(who, stored.message, data)
+        push(update)
+        return update
+      }),
       chat: (chatId) => {
         const id = chatIdOf(chatId)
         const chat = id === undefined ? undefined : chats.get(id)
