@@ -810,7 +810,8 @@ const make = (options: EmulatorOptions) =>
           for (const button of row as Array<Record<string, unknown>>) {
             if (typeof button?.text !== "string" || button.text.length === 0) return "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
             const data = button.callback_data
-            if (data !== undefined && (typeof data !== "string" || data.length === 0 || Buffer.byteLength(data) > 64)) {
+            // 21 UTF-16 units are at most 63 UTF-8 bytes: only longer data needs counting.
+            if (data !== undefined && (typeof data !== "string" || data.length === 0 || (data.length > 21 && Buffer.byteLength(data) > 64))) {
               return "BUTTON_DATA_INVALID"
             }
             const url = button.url
