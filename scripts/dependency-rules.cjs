@@ -26,6 +26,13 @@ module.exports = {
       to: { dependencyTypes: ["core"] }
     },
     layer("emulator-stands-alone", "emulator", "domain"),
+    {
+      name: "only-the-playground-uses-the-emulator",
+      severity: "error",
+      comment: "the bot talks to Telegram through its client; only the playground (and tests, scripts) starts the emulator",
+      from: { path: "^src/", pathNot: "^src/(emulator|playground)/" },
+      to: { path: "^src/emulator/" }
+    },
     layer("sql-below-services", "sql", "domain", "AppConfig"),
     layer("services-below-updates", "services", "domain", "sql", "AppConfig"),
     layer("updates-below-features", "updates", "domain", "sql", "services", "AppConfig"),

@@ -1,6 +1,7 @@
 // The benchmark's moving parts, shared by `run.ts` and the smoke test: a fresh seeded database per scenario (a new
-// PostgreSQL database, dropped afterwards, or a PGlite data directory, removed afterwards), the bot as a separate
-// process started by its normal entry point, /metrics scraping, /proc sampling, and one measured load window.
+// PostgreSQL database, dropped afterwards, or a PGlite data directory, removed afterwards, both opened through the
+// project's Database layer, which migrates), the bot as a separate process started by its normal entry point, the
+// virtual users on the project's Bot API emulator, /metrics scraping, /proc sampling, and one measured load window.
 // Every resource is scoped: interrupting a run (Ctrl-C) stops the bot and drops its database.
 import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
@@ -12,7 +13,9 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Database from "../../src/sql/Database.ts"
 import { temporaryProblem } from "../../src/views/Messages.ts"
-import * as Emulator from "./emulator.ts"
+import { token } from "../../src/emulator/BotApiEmulator.ts"
+import * as Load from "./load.ts"
+import * as Prometheus from "./prometheus.ts"
 import * as SqlCounter from "./sql-counter.ts"
 import { defaultMix, ids, type Mix, seed, type Seeded, type SeedSize } from "./workload.ts"
 
@@ -120,11 +123,23 @@ export const prepareDatabase = (options: {
     return { env: { DATABASE_URL: botUrl.toString() }, seeded, sqlCounter, transactions, direct, backendPids } satisfies PreparedDatabase
   })
 
+/** One statement on the server's maintenance database, through the project's own client. */
 const admin = <A>(serverUrl: string, f: (sql: PgClient.PgClient) => Effect.Effect<A, unknown>) =>
   Effect.gen(function* () {
     const sql = yield* PgClient.PgClient
     return yield* f(sql)
-  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(serverUrl), maxConnections: 1 })), Effect.orDie)
+  }).pipe(
+    Effect.provide(
+      Database.layerClient({
+        url: Option.some(Redacted.make(serverUrl)),
+        dataDir: undefined,
+        poolMax: 1,
+        connectionTtl: Duration.minutes(5),
+        acquireTimeout: Duration.minutes(1)
+      })
+    ),
+    Effect.orDie
+  )
 
 /** A TCP port that was free a moment ago, on 127.0.0.1. */
 export const freePort = Effect.callback<number>((resume) => {
@@ -137,7 +152,7 @@ export const freePort = Effect.callback<number>((resume) => {
 
 /** Settings every benchmarked bot gets; scenarios add their own on top. */
 export const botEnv = (apiRoot: string, httpPort: number): Record<string, string> => ({
-  BOT_TOKEN: Emulator.token,
+  BOT_TOKEN: token,
   TELEGRAM_API_ROOT: apiRoot,
   BOT_MODE: "polling",
   HTTP_PORT: String(httpPort),
@@ -213,13 +228,16 @@ export const logTail = (file: string, lines = 30): string => {
   return text.split("\n").slice(-lines).join("\n")
 }
 
-/** Waits until the emulator saw the first getUpdates; fails with the log's tail if the process exits first. */
-export const waitUntilPolling = (emulator: Emulator.Emulator, bot: BotProcess, maxMs = 120_000) =>
+/** Waits until the bot called getUpdates; fails with the log's tail if the process exits first or it takes too long. */
+export const waitUntilPolling = (load: Load.Load, bot: BotProcess, maxMs = 120_000) =>
   Effect.raceFirst(
-    Effect.tryPromise({
-      try: () => emulator.firstPoll(maxMs),
-      catch: (cause) => new Error(`${String(cause)}\n--- ${bot.logFile} ---\n${logTail(bot.logFile)}`)
-    }),
+    load.firstPoll.pipe(
+      Effect.timeoutOrElse({
+        duration: Duration.millis(maxMs),
+        orElse: () =>
+          Effect.fail(new Error(`the bot did not call getUpdates within ${maxMs} ms\n--- ${bot.logFile} ---\n${logTail(bot.logFile)}`))
+      })
+    ),
     bot.exited.pipe(
       Effect.flatMap((code) => Effect.fail(new Error(`the process exited (${code}) before polling\n--- ${bot.logFile} ---\n${logTail(bot.logFile)}`)))
     )
@@ -227,50 +245,11 @@ export const waitUntilPolling = (emulator: Emulator.Emulator, bot: BotProcess, m
 
 // ---- /metrics and /proc -----------------------------------------------------------------------------------------
 
-export interface Sample {
-  readonly name: string
-  readonly labels: Readonly<Record<string, string>>
-  readonly value: number
-}
-
-/** Parses Prometheus text exposition (the subset PrometheusMetrics writes). */
-export const parseMetrics = (text: string): ReadonlyArray<Sample> => {
-  const samples: Array<Sample> = []
-  for (const line of text.split("\n")) {
-    if (line.length === 0 || line.startsWith("#")) continue
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line)
-    if (!match) continue
-    const labels: Record<string, string> = {}
-    for (const pair of (match[3] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1] as string] = (pair[2] as string).replace(/\\(.)/g, "$1")
-    }
-    samples.push({ name: match[1] as string, labels, value: Number(match[4]) })
-  }
-  return samples
-}
-
-export const sumOf = (
-  samples: ReadonlyArray<Sample> | undefined,
-  name: string,
-  where: (labels: Readonly<Record<string, string>>) => boolean = () => true
-): number | undefined => {
-  if (!samples) return undefined
-  let found = false
-  let total = 0
-  for (const s of samples) {
-    if (s.name === name && where(s.labels)) {
-      found = true
-      total += s.value
-    }
-  }
-  return found ? total : undefined
-}
-
 export const scrape = (port: number) =>
   Effect.tryPromise(() =>
     fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.text())
   ).pipe(
-    Effect.map(parseMetrics),
+    Effect.map((text) => Prometheus.parse(text).samples),
     Effect.catchCause(() => Effect.succeed(undefined))
   )
 
@@ -320,7 +299,7 @@ export const logLevels = (file: string): { readonly warnings: number; readonly e
 // ---- one measured window ----------------------------------------------------------------------------------------
 
 export interface Running {
-  readonly emulator: Emulator.Emulator
+  readonly load: Load.Load
   readonly bot: BotProcess
   /** The bot's HTTP port for /metrics, when it has one. */
   readonly metricsPort: number | undefined
@@ -328,7 +307,7 @@ export interface Running {
 }
 
 export interface Measurement {
-  readonly window: Emulator.WindowResult
+  readonly window: Load.WindowResult
   /**
    * SQL statements per answered update, BEGIN/COMMIT included: the bot's own `confessions_sql_statements_total`
    * when it exposes one, otherwise the wire count.
@@ -389,7 +368,7 @@ const perUpdate = (value: number | undefined, updates: number) =>
  */
 export const measureWindow = (running: Running, durationMs: number) =>
   Effect.gen(function* () {
-    const { emulator, bot, metricsPort, database } = running
+    const { load, bot, metricsPort, database } = running
     const metricsBefore = metricsPort === undefined ? undefined : yield* scrape(metricsPort)
     const sqlBefore = database?.sqlCounter?.counts()
     const txBefore = database ? yield* database.transactions : undefined
@@ -399,7 +378,7 @@ export const measureWindow = (running: Running, durationMs: number) =>
     const series: Array<readonly [number, number]> = []
     const stateSeen: Array<number> = []
     const started = performance.now()
-    emulator.beginWindow()
+    load.beginWindow()
     const sampler = yield* Effect.gen(function* () {
       let tick = 0
       for (;;) {
@@ -410,13 +389,13 @@ export const measureWindow = (running: Running, durationMs: number) =>
         // Backends come and go (DB_CONNECTION_TTL): remember each one's latest CPU reading.
         if (database && dbCpuSeen && tick % 5 === 0) for (const [pid, cpu] of yield* backendsCpu(database)) dbCpuSeen.set(pid, cpu)
         if (metricsPort !== undefined && tick % 5 === 0) {
-          const state = sumOf(yield* scrape(metricsPort), "confessions_state_entries")
+          const state = Prometheus.sumOf(yield* scrape(metricsPort), "confessions_state_entries")
           if (state !== undefined) stateSeen.push(state)
         }
       }
     }).pipe(Effect.forkChild)
     yield* Effect.sleep(Duration.millis(durationMs))
-    const window = emulator.endWindow()
+    const window = load.endWindow()
     yield* Fiber.interrupt(sampler)
     const procAfter = yield* safeProcStatus(bot.pid)
     const dbCpuAfter = database && dbCpuSeen ? yield* backendsCpu(database) : undefined
@@ -425,13 +404,13 @@ export const measureWindow = (running: Running, durationMs: number) =>
     const sqlAfter = database?.sqlCounter?.counts()
     const txAfter = database ? yield* database.transactions : undefined
     const answered = window.answered
-    const stateEnd = sumOf(metricsAfter, "confessions_state_entries")
+    const stateEnd = Prometheus.sumOf(metricsAfter, "confessions_state_entries")
     if (stateEnd !== undefined) stateSeen.push(stateEnd)
     const outcomes: Record<string, number> = {}
     for (const s of metricsAfter ?? []) {
       if (s.name !== "confessions_updates_total") continue
       const key = `${s.labels.kind ?? "?"}/${s.labels.outcome ?? "?"}`
-      const before = sumOf(metricsBefore, "confessions_updates_total", (l) => l.kind === s.labels.kind && l.outcome === s.labels.outcome) ?? 0
+      const before = Prometheus.sumOf(metricsBefore, "confessions_updates_total", (l) => l.kind === s.labels.kind && l.outcome === s.labels.outcome) ?? 0
       outcomes[key] = (outcomes[key] ?? 0) + s.value - before
     }
     const rssValues = series.map(([, rss]) => rss)
@@ -442,7 +421,7 @@ export const measureWindow = (running: Running, durationMs: number) =>
       answered
     )
     const fromMetrics = perUpdate(
-      delta(sumOf(metricsBefore, "confessions_sql_statements_total"), sumOf(metricsAfter, "confessions_sql_statements_total")),
+      delta(Prometheus.sumOf(metricsBefore, "confessions_sql_statements_total"), Prometheus.sumOf(metricsAfter, "confessions_sql_statements_total")),
       answered
     )
     return {
@@ -462,15 +441,15 @@ export const measureWindow = (running: Running, durationMs: number) =>
       databaseCpu: dbCpuBefore && dbCpuSeen && dbCpuSeen.size > 0 ? cpuDelta(dbCpuBefore, dbCpuSeen) / window.seconds : undefined,
       stateEntriesMax: stateSeen.length > 0 ? Math.max(...stateSeen) : undefined,
       stateEntriesEnd: stateEnd,
-      statsCacheHits: delta(sumOf(metricsBefore, "confessions_stats_cache_hits_total"), sumOf(metricsAfter, "confessions_stats_cache_hits_total")),
+      statsCacheHits: delta(Prometheus.sumOf(metricsBefore, "confessions_stats_cache_hits_total"), Prometheus.sumOf(metricsAfter, "confessions_stats_cache_hits_total")),
       statsCacheMisses: delta(
-        sumOf(metricsBefore, "confessions_stats_cache_misses_total"),
-        sumOf(metricsAfter, "confessions_stats_cache_misses_total")
+        Prometheus.sumOf(metricsBefore, "confessions_stats_cache_misses_total"),
+        Prometheus.sumOf(metricsAfter, "confessions_stats_cache_misses_total")
       ),
-      botUpdates: delta(sumOf(metricsBefore, "confessions_updates_total"), sumOf(metricsAfter, "confessions_updates_total")),
+      botUpdates: delta(Prometheus.sumOf(metricsBefore, "confessions_updates_total"), Prometheus.sumOf(metricsAfter, "confessions_updates_total")),
       botUpdatesByOutcome: outcomes,
-      handlerErrors: delta(sumOf(metricsBefore, "confessions_handler_errors_total") ?? 0, sumOf(metricsAfter, "confessions_handler_errors_total") ?? 0),
-      telegram429: delta(sumOf(metricsBefore, "confessions_telegram_429_total") ?? 0, sumOf(metricsAfter, "confessions_telegram_429_total") ?? 0)
+      handlerErrors: delta(Prometheus.sumOf(metricsBefore, "confessions_handler_errors_total") ?? 0, Prometheus.sumOf(metricsAfter, "confessions_handler_errors_total") ?? 0),
+      telegram429: delta(Prometheus.sumOf(metricsBefore, "confessions_telegram_429_total") ?? 0, Prometheus.sumOf(metricsAfter, "confessions_telegram_429_total") ?? 0)
     } satisfies Measurement
   })
 
@@ -504,10 +483,10 @@ export const launch = (options: LaunchOptions) =>
     return yield* launchOn(database, options)
   })
 
-/** Emulator and process on an already prepared database (which outlives them when its scope is wider). */
+/** Emulator, virtual users and process on an already prepared database (which outlives them when its scope is wider). */
 export const launchOn = (database: PreparedDatabase | undefined, options: LaunchOptions) =>
   Effect.gen(function* () {
-    const emulator = yield* Emulator.make({
+    const load = yield* Load.make({
       seeded: database?.seeded ?? unseeded,
       mix: options.mix ?? defaultMix,
       randomSeed: options.randomSeed ?? 7,
@@ -517,12 +496,12 @@ export const launchOn = (database: PreparedDatabase | undefined, options: Launch
     const httpPort = yield* freePort
     const bot = yield* startProcess({
       script: options.script,
-      env: { ...botEnv(emulator.apiRoot, httpPort), ...(database?.env ?? {}), ...options.env },
+      env: { ...botEnv(load.emulator.apiRoot, httpPort), ...(database?.env ?? {}), ...options.env },
       logFile: Path.join(options.logDir, `${options.label}.log`)
     })
-    yield* waitUntilPolling(emulator, bot)
+    yield* waitUntilPolling(load, bot)
     return {
-      emulator,
+      load,
       bot,
       metricsPort: options.hasMetrics ? httpPort : undefined,
       database
@@ -530,8 +509,8 @@ export const launchOn = (database: PreparedDatabase | undefined, options: Launch
   })
 
 /** Lets the bot finish what is outstanding (no new updates), up to `maxMs`; returns how many never got a reply. */
-export const drain = (emulator: Emulator.Emulator, maxMs: number) =>
+export const drain = (load: Load.Load, maxMs: number) =>
   Effect.suspend(() => {
-    emulator.setUsers(0, 0)
-    return Effect.promise(() => emulator.idle(maxMs)).pipe(Effect.map(() => emulator.outstanding()))
+    load.setUsers(0, 0)
+    return Effect.promise(() => load.idle(maxMs)).pipe(Effect.map(() => load.outstanding()))
   })

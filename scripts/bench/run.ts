@@ -1,7 +1,8 @@
 // `npm run bench`: the load benchmark of issue 7. Each scenario starts the bot as a separate process by its normal
-// entry point (`node src/main.ts`, long polling) against the local Bot API emulator, on a fresh seeded database
-// (PostgreSQL when DATABASE_URL is set, a new database per scenario, dropped afterwards; embedded PGlite in a
-// temporary DATA_DIR otherwise), and writes JSON, a Markdown table and a latency-vs-load chart to bench-results/.
+// entry point (`node src/main.ts`, long polling) against the project's Bot API emulator (src/emulator), on a fresh
+// seeded database (PostgreSQL when DATABASE_URL is set, a new database per scenario, dropped afterwards; embedded
+// PGlite in a temporary DATA_DIR otherwise), and writes JSON, a Markdown table and a latency-vs-load chart to
+// bench-results/. The usage below is also what `--help` prints.
 //
 //   node scripts/bench/run.ts [--scenarios a,b,c,d,e] [--duration 30s] [--warmup 5s] [--step 10s] [--soak 5m]
 //                             [--users 256] [--ramp 100,250,...] [--soak-users N] [--reply-timeout 30s]
@@ -13,7 +14,7 @@
 //   b  defaults                                  (a and b: `--users` users in a closed loop, `--duration` each)
 //   c  ramp: `--ramp` user counts at one update per user per second, `--step` each, until p99 > 1 s or errors
 //   d  soak at half the saturation rate found by c (or `--soak-users`), for `--soak`, memory at start and end
-//   e  engine only: our pipeline with a no-op route vs grammY's runner with sequentialize, same emulator and load
+//   e  engine only: the real App graph with one no-op route vs grammY's runner with sequentialize, same load
 //
 // `--set` adds a setting to every bot process (e.g. `--set DB_POOL_MAX=1`); `--bot` benchmarks another entry point.
 // Everything listens on 127.0.0.1; every loop is bounded in count and time. Ctrl-C stops the bot and drops the
@@ -190,10 +191,10 @@ const steady = (
     const measured = yield* Effect.scoped(
       Effect.gen(function* () {
         const running = yield* launch(spec.launch)
-        running.emulator.setUsers(spec.users, spec.paceMs)
+        running.load.setUsers(spec.users, spec.paceMs)
         yield* Effect.sleep(Duration.millis(context.options.warmupMs))
         const measurement = yield* measureWindow(running, spec.durationMs)
-        const unansweredAtEnd = yield* drain(running.emulator, 15_000)
+        const unansweredAtEnd = yield* drain(running.load, 15_000)
         if (!running.bot.isRunning()) {
           return yield* Effect.die(new Error(`${spec.id}: the process exited during the run\n${logTail(running.bot.logFile)}`))
         }
@@ -225,7 +226,7 @@ const ramp = (context: Context) =>
         const running = yield* launch(baseLaunch(context, "c-ramp"))
         const steps: Array<RampResult["steps"][number]> = []
         for (const users of options.ramp) {
-          running.emulator.setUsers(users, 1000)
+          running.load.setUsers(users, 1000)
           // Newly added users start over one second; give the step a moment to settle before measuring.
           yield* Effect.sleep(Duration.millis(Math.min(options.warmupMs, Math.max(2000, options.stepMs * 0.3))))
           const measurement = yield* measureWindow(running, options.stepMs)
@@ -253,7 +254,7 @@ const ramp = (context: Context) =>
           yield* print(`${describeRow(row)}${problems.length === 0 ? "" : `  ✗ ${problems.join("; ")}`}`)
           if (problems.length > 0 && !options.rampAll) break
         }
-        const unansweredAtEnd = yield* drain(running.emulator, 15_000)
+        const unansweredAtEnd = yield* drain(running.load, 15_000)
         return { steps, unansweredAtEnd }
       })
     )
@@ -356,7 +357,7 @@ export const program = (options: Options) =>
       rows.push(
         yield* steady(context, {
           id: "e:ours",
-          title: "engine: our pipeline, no-op route",
+          title: "engine: the real App graph, no-op route",
           launch: engine("e-ours", "scripts/bench/engine-ours.ts", true),
           ...closedLoop
         })
@@ -447,14 +448,25 @@ const write = (report: Report, out: string, stamp: string) => {
   console.log(`written:\n${files.map((f) => `  ${Path.relative(repoRoot, f)}`).join("\n")}`)
 }
 
-if (import.meta.main) {
+/** The usage block of this file's header, which `--help` prints. */
+const usage = (): string => {
+  const source = Fs.readFileSync(new URL(import.meta.url), "utf8")
+  const lines = source.split("\n")
+  const first = lines.findIndex((line) => line.startsWith("//   node scripts/bench/run.ts"))
+  const last = lines.findIndex((line, index) => index > first && !line.startsWith("//"))
+  return ["Usage:", ...lines.slice(first, last).map((line) => line.replace(/^\/\/ ?/, ""))].join("\n")
+}
+
+if (import.meta.main && (process.argv.includes("--help") || process.argv.includes("-h"))) {
+  console.log(usage())
+} else if (import.meta.main) {
   const main = Effect.try({
     try: () => parseArgs(process.argv.slice(2)),
     catch: (error) => (error instanceof Error ? error.message : String(error))
   }).pipe(
     Effect.matchEffect({
       onFailure: (message) => Effect.sync(() => {
-        console.error(message)
+        console.error(`${message}\n(npm run bench -- --help shows the usage)`)
         process.exitCode = 2
       }),
       onSuccess: program

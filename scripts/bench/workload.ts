@@ -3,7 +3,7 @@
 // one to three Telegram updates, sent one at a time (the next only after the bot answered the previous one).
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import type { Update } from "grammy/types"
+import type { InlineKeyboardMarkup } from "grammy/types"
 import * as CallbackData from "../../src/domain/CallbackData.ts"
 import { CommentId, ConfessionId } from "../../src/domain/Ids.ts"
 
@@ -208,49 +208,14 @@ export const nextAction = (random: () => number, seeded: Seeded, mix: Mix, seria
   }
 }
 
-/**
- * The Telegram update for one step of virtual user `userId`. A button press carries callback id `cb<updateId>`
- * and comes from its own message (`buttonMessageIdOf(updateId)`), so an edit of that message names its update.
- */
-export const toUpdate = (userId: number, step: Step, updateId: number, unixSeconds: number): Update => {
-  const from = { id: userId, is_bot: false as const, first_name: `User${userId - ids.virtualUserBase}` }
-  const chat = { id: userId, type: "private" as const, first_name: from.first_name }
-  if (step._tag === "Button") {
-    return {
-      update_id: updateId,
-      callback_query: {
-        id: callbackIdOf(updateId),
-        from,
-        chat_instance: `ci${userId}`,
-        data: step.data,
-        message: { message_id: buttonMessageIdOf(updateId), date: unixSeconds, chat, text: "…", ...keyboardFor(step.data) }
-      }
-    }
-  }
-  const command = /^\/[A-Za-z0-9_]+/.exec(step.text)
-  return {
-    update_id: updateId,
-    message: {
-      message_id: updateId,
-      date: unixSeconds,
-      chat,
-      from,
-      text: step.text,
-      ...(command ? { entities: [{ type: "bot_command" as const, offset: 0, length: command[0].length }] } : {})
-    }
-  }
-}
-
-export const callbackIdOf = (updateId: number): string => `cb${updateId}`
-
-/** Above every message id the emulator hands out for sent messages, so the two never collide. */
-export const buttonMessageIdOf = (updateId: number): number => 1_000_000_000 + updateId
-
-// A like/dislike press carries the keyboard of the comments page it was pressed on, as Telegram always sends it
-// (the bot rewrites the pressed counts in that keyboard instead of re-reading the page).
-const keyboardFor = (data: string) => {
+// The message a press comes from: a like/dislike is pressed on the comments page it belongs to (Telegram sends that
+// keyboard along, and the bot rewrites the pressed counts in it instead of re-reading the page); any other button
+// on a message holding just that button.
+export const keyboardFor = (data: string): InlineKeyboardMarkup => {
   const action = CallbackData.fromString(data)
-  if (action._tag !== "Some" || (action.value._tag !== "Like" && action.value._tag !== "Dislike")) return {}
+  if (action._tag !== "Some" || (action.value._tag !== "Like" && action.value._tag !== "Dislike")) {
+    return { inline_keyboard: [[{ text: "▶️", callback_data: data }]] }
+  }
   const commentId = action.value.commentId
   const row = (n: number, id: number) => [
     { text: `${n}. 👍 3`, callback_data: CallbackData.toString(CallbackData.Like({ commentId: CommentId.make(id) })) },
@@ -259,8 +224,6 @@ const keyboardFor = (data: string) => {
     { text: "💬", callback_data: CallbackData.toString(CallbackData.Reply({ commentId: CommentId.make(id) })) }
   ]
   return {
-    reply_markup: {
-      inline_keyboard: [row(1, commentId + 1), row(2, commentId), row(3, commentId + 2), [{ text: "➕ Add comment", callback_data: CallbackData.toString(CallbackData.Noop()) }]]
-    }
+    inline_keyboard: [row(1, commentId + 1), row(2, commentId), row(3, commentId + 2), [{ text: "➕ Add comment", callback_data: CallbackData.toString(CallbackData.Noop()) }]]
   }
 }

@@ -10,6 +10,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Database from "../../src/sql/Database.ts"
 import * as Harness from "../../scripts/bench/harness.ts"
+import * as Prometheus from "../../scripts/bench/prometheus.ts"
 import { ids, type SeedSize } from "../../scripts/bench/workload.ts"
 
 const users = 40
@@ -52,13 +53,13 @@ describe("BenchSmoke", () => {
                 logDir,
                 replyTimeoutMs: 20_000
               })
-              running.emulator.setUsers(users, 0, actionsPerUser)
-              const finished = yield* Effect.promise(() => running.emulator.idle(35_000))
-              const totals = running.emulator.totals()
+              running.load.setUsers(users, 0, actionsPerUser)
+              const finished = yield* Effect.promise(() => running.load.idle(35_000))
+              const totals = running.load.totals()
               // The router counts an update after its handler returned, a moment after the reply reached us.
               const metrics = yield* Harness.scrape(running.metricsPort ?? 0).pipe(
                 Effect.repeat({
-                  until: (samples) => (Harness.sumOf(samples, "confessions_updates_total") ?? 0) >= totals.sent,
+                  until: (samples) => (Prometheus.sumOf(samples, "confessions_updates_total") ?? 0) >= totals.sent,
                   schedule: Schedule.spaced("100 millis"),
                   times: 50
                 })
@@ -75,7 +76,7 @@ describe("BenchSmoke", () => {
           assert.isAtLeast(totals.sent, users * actionsPerUser, "at least one update per action")
           assert.strictEqual(totals.offered, totals.sent, "every update was handed out")
           assert.strictEqual(totals.answered, totals.sent, "every update answered")
-          const handled = Harness.sumOf(metrics, "confessions_updates_total")
+          const handled = Prometheus.sumOf(metrics, "confessions_updates_total")
           assert.strictEqual(handled, totals.sent, "the bot handled each update exactly once")
 
           const rows = yield* countRows(database.direct)

@@ -1,5 +1,5 @@
 // Comments, replies, reactions, reports and feedback end to end: the real app (router, dispatcher, services,
-// database) with the community features, driven through the fake Bot API as Telegram users would.
+// database) with the community features, driven through the Bot API emulator as Telegram users would.
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
@@ -15,10 +15,10 @@ import { Comments } from "../../src/services/Comments.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
 import { Users } from "../../src/services/Users.ts"
 import { adminsOnly, staleButton } from "../../src/views/Messages.ts"
-import { type ApiCall, FakeBotApi } from "../support/FakeBotApi.ts"
+import { type ApiCall, BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { callback, type Person, person, photo as photoOf, text } from "../support/Updates.ts"
+import { callback, type Person, person, photo as photoOf, text } from "../../src/emulator/Updates.ts"
 
 const features = Layer.mergeAll(
   CommentsFeature.layer,
@@ -36,13 +36,13 @@ const cal = person(TestApp.admins.cal, "Cal")
 /** The app with the community features on a fresh database, and a driver that talks to it as users. */
 const start = (env: Record<string, string> = {}) =>
   Effect.gen(function* () {
-    const fake = yield* FakeBotApi
+    const fake = yield* BotApiEmulator
     const db = yield* Layer.build(database)
     const app = yield* Layer.build(TestApp.layer({ features, env, database: Layer.succeedContext(db) }))
     return { fake, app, bot: driver(fake) }
   })
 
-type Fake = FakeBotApi["Service"]
+type Fake = BotApiEmulator["Service"]
 
 interface Sent {
   readonly text: string
@@ -231,7 +231,7 @@ describe("Community", () => {
       assert.strictEqual(notices.length, 2)
       const replyNotices = fake.callsTo("sendMessage").filter((call) => call.body.chat_id === ben.id && String(call.body.text).includes("Someone replied"))
       assert.strictEqual(replyNotices.length, 1)
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
   it.live("report to the threshold → every admin alerted → hide → gone from the view, numbers follow; keep is too late", () =>
     Effect.gen(function* () {
@@ -300,7 +300,7 @@ describe("Community", () => {
         (yield* bot.say(first, `/comment ${id}`)).text,
         "🚫 You have been blocked by the moderators, so you can't confess, comment or react."
       )
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
   it.live("500 users liking one comment at once make 500 likes; one user pressing 👍 20 times at once ends at 0 or 1", () =>
     Effect.gen(function* () {
@@ -335,7 +335,7 @@ describe("Community", () => {
         select count(*)::int as n from reactions where comment_id = ${commentId} and user_id = ${masher.id}`
       assert.include([0, 1], mine?.n)
       assert.deepStrictEqual(yield* reactionCounts(app, commentId), { likes: 500 + (mine?.n ?? 0), dislikes: 0 })
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 180_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 180_000 })
 
   it.live("anonymity - a session of 20 users never puts a commenter's name, username or id into anyone else's request", () =>
     Effect.gen(function* () {
@@ -386,7 +386,7 @@ describe("Community", () => {
           }
         }
       }
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 180_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 180_000 })
 
   it.live("paging - 23 comments make 5 pages; paging edits in place; forged pages clamp; forged input gets a short answer", () =>
     Effect.gen(function* () {
@@ -470,7 +470,7 @@ describe("Community", () => {
       assert.strictEqual((yield* bot.say(eve, `/start c${pending}`)).text, `🔍 Confession #${pending} not found.`)
       assert.strictEqual((yield* bot.say(eve, `/comment ${pending}`)).text, `🔍 Confession #${pending} not found.`)
       assert.include((yield* bot.say(eve, "/comments")).text, "/comments 12")
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
   it.live("comment flow - validation keeps the flow, media gets 'text only', a reply to a reply is refused", () =>
     Effect.gen(function* () {
@@ -501,7 +501,7 @@ describe("Community", () => {
         (yield* bot.press(fay, CallbackData.Reply({ commentId: replyId }))).toast,
         "↩️ Replies go under top-level comments only."
       )
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
   it.live("feedback - submitted → admins notified without the sender → answered through the bot → listed → resolved in place", () =>
     Effect.gen(function* () {
@@ -553,5 +553,5 @@ describe("Community", () => {
         (yield* bot.press(cal, CallbackData.FeedbackResolve({ feedbackId: FeedbackId.make(987_654_321) }))).toast,
         "🔍 Feedback #987654321 not found."
       )
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 })

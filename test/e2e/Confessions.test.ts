@@ -1,5 +1,5 @@
 // Issue 5 end to end: onboarding, confessing, moderating, profile and the admin commands, through the real app
-// (grammY over HTTP to the fake Bot API, the dispatcher, the router, the services and a test database).
+// (grammY over HTTP to the Bot API emulator, the dispatcher, the router, the services and a test database).
 // Each test launches its own app on a fresh database; a step waits until the dispatcher has handled its update.
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Scope } from "effect"
@@ -22,10 +22,10 @@ import { Users } from "../../src/services/Users.ts"
 import { Dispatcher } from "../../src/updates/Dispatcher.ts"
 import { adminsOnly } from "../../src/views/Messages.ts"
 import * as Messages from "../../src/views/Messages.ts"
-import { type ApiCall, botInfo, FakeBotApi } from "../support/FakeBotApi.ts"
+import { type ApiCall, botInfo, BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { callback, type Person, person, photo, text } from "../support/Updates.ts"
+import { callback, type Person, person, photo, text } from "../../src/emulator/Updates.ts"
 
 const features = Layer.mergeAll(
   Start.layer,
@@ -62,7 +62,7 @@ const launch = (
   } = {}
 ) =>
   Effect.gen(function* () {
-    const fake = yield* FakeBotApi
+    const fake = yield* BotApiEmulator
     const layer = TestApp.layer({ features, env: { ...defaultEnv, ...env }, database: options.database ?? TestDatabase.layer() })
     const app = yield* options.scope === undefined ? Layer.build(layer) : Layer.buildWithScope(layer, options.scope)
     const dispatcher = Context.get(app, Dispatcher)
@@ -121,8 +121,8 @@ const launch = (
     return { fake, app, sql, send, say, press, sent, lastText, edits, answers, channelPosts, confessionRow, confess }
   })
 
-const live = <A, E>(name: string, body: () => Effect.Effect<A, E, FakeBotApi | Scope.Scope>) =>
-  it.live(name, () => body().pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+const live = <A, E>(name: string, body: () => Effect.Effect<A, E, BotApiEmulator | Scope.Scope>) =>
+  it.live(name, () => body().pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
 describe("Confessions end to end", () => {
   live("happy path - A confesses anonymously, both admins notified, B approves, C's copy edited, A told, profile counts", () =>

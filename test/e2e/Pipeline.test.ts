@@ -1,4 +1,4 @@
-// The update pipeline end to end: real grammY client, the fake Bot API, the real dispatcher, router and database.
+// The update pipeline end to end: real grammY client, the Bot API emulator, the real dispatcher, router and database.
 import { assert, describe, it } from "@effect/vitest"
 import type { PgClient } from "@effect/sql-pg"
 import { HttpServer } from "effect/http"
@@ -8,10 +8,10 @@ import type { Update } from "grammy/types"
 import { Processed } from "../../src/sql/Processed.ts"
 import { Router } from "../../src/updates/Router.ts"
 import { temporaryProblem } from "../../src/views/Messages.ts"
-import { FakeBotApi } from "../support/FakeBotApi.ts"
+import { BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { person, text } from "../support/Updates.ts"
+import { person, text } from "../../src/emulator/Updates.ts"
 
 interface Probe {
   readonly running: Ref.Ref<number>
@@ -63,7 +63,7 @@ const logRows = Effect.gen(function* () {
 })
 
 /** Waits (re-checking the table) until `n` rows were logged; confirmation to Telegram no longer implies handling. */
-const waitForRows = (fake: FakeBotApi["Service"], n: number) =>
+const waitForRows = (fake: BotApiEmulator["Service"], n: number) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     let count = 0
@@ -135,7 +135,7 @@ const freshDatabaseAndProbe = Effect.gen(function* () {
 describe("Pipeline", () => {
   it.live("dispatcher - 50 users × 20 updates at UPDATE_CONCURRENCY=8: ordered per user, ≤ 8 at once, each once", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const { probe, db } = yield* freshDatabaseAndProbe
       yield* Layer.build(
         TestApp.layer({
@@ -150,11 +150,11 @@ describe("Pipeline", () => {
       assertOrderedAndOnce(rows, 1000)
       assert.isAtMost(yield* Ref.get(probe.peak), 8)
       assert.isAtLeast(yield* Ref.get(probe.peak), 2, "different users ran concurrently")
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
   it.live("shutdown mid-load, then restart on the same data: every update handled exactly once", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const { probe, db } = yield* freshDatabaseAndProbe
       const count = logRows.pipe(Effect.map((rows) => rows.length), Effect.provideContext(db))
       const app = (grace: string) =>
@@ -185,11 +185,11 @@ describe("Pipeline", () => {
       yield* waitForRows(fake, 1000).pipe(Effect.provideContext(db))
       yield* fake.waitUntil(() => fake.confirmedOffset() === 1001)
       assertOrderedAndOnce(yield* logRows.pipe(Effect.provideContext(db)), 1000)
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
   it.live("the same update delivered twice (polling, then webhook) is handled once", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const { probe, db } = yield* freshDatabaseAndProbe
       const ann = person(20_001, "Ann")
       const once = text(ann, "m1", 5000)
@@ -217,7 +217,7 @@ describe("Pipeline", () => {
       const setWebhook = fake.callsTo("setWebhook").at(-1)
       assert.strictEqual(setWebhook?.body.url, "https://bot.example.org/telegram/hook")
       assert.strictEqual(setWebhook?.body.secret_token, "s3cret-s3cret-s3cret")
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
   it.live("webhook - wrong secret 401, oversized 413, valid update handled and answered 200", () =>
     Effect.gen(function* () {
@@ -231,11 +231,11 @@ describe("Pipeline", () => {
       assert.strictEqual((yield* logRows.pipe(Effect.provideContext(db))).length, 0, "nothing processed before a valid request")
       assert.strictEqual(yield* post(update, "right-right-right-right"), 200)
       assert.deepStrictEqual((yield* logRows.pipe(Effect.provideContext(db))).map((r) => r.updateId), [7000])
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 
   it.live("a defecting handler affects only its own update: the others are handled, its user gets the apology", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const { probe, db } = yield* freshDatabaseAndProbe
       yield* Layer.build(
         TestApp.layer({ features: recorder(probe, 2), env: { UPDATE_CONCURRENCY: "8" }, database: Layer.succeedContext(db) })
@@ -249,6 +249,6 @@ describe("Pipeline", () => {
       assert.strictEqual((yield* logRows.pipe(Effect.provideContext(db))).length, 1000)
       const apology = fake.callsTo("sendMessage").filter((c) => c.body.chat_id === victim.id)
       assert.deepStrictEqual(apology.map((c) => c.body.text), [temporaryProblem])
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 })
 

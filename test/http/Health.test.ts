@@ -3,7 +3,7 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { HttpServer } from "effect/http"
-import { FakeBotApi } from "../support/FakeBotApi.ts"
+import { BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 import * as Database from "../../src/sql/Database.ts"
@@ -26,7 +26,7 @@ describe("Health", () => {
               Layer.merge(Layer.succeed(DatabaseName, name))
             )
           })
-        ).pipe(Layer.provideMerge(FakeBotApi.layer))
+        ).pipe(Layer.provideMerge(BotApiEmulator.layer()))
       )
       const name = yield* DatabaseName.pipe(Effect.provideContext(ctx))
       const server = yield* HttpServer.HttpServer.pipe(Effect.provideContext(ctx))

@@ -4,10 +4,11 @@ import { Effect, Layer } from "effect"
 import { HttpServer } from "effect/http"
 import { Telegram } from "../../src/services/Telegram.ts"
 import { Router } from "../../src/updates/Router.ts"
-import { FakeBotApi } from "../support/FakeBotApi.ts"
+import { BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { person, text } from "../support/Updates.ts"
+import * as Prometheus from "../../scripts/bench/prometheus.ts"
+import { person, text } from "../../src/emulator/Updates.ts"
 
 const echo = Layer.effectDiscard(
   Effect.gen(function* () {
@@ -19,30 +20,22 @@ const echo = Layer.effectDiscard(
 
 const app = Layer.unwrap(
   Effect.succeed(TestApp.layer({ features: echo, database: TestDatabase.layer() }))
-).pipe(Layer.provideMerge(FakeBotApi.layer))
-
-const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/
+).pipe(Layer.provideMerge(BotApiEmulator.layer()))
 
 /** Parses Prometheus text exposition; fails the test on any malformed line. */
 const parse = (body: string) => {
-  const samples = new Map<string, number>()
-  for (const line of body.split("\n")) {
-    if (line === "" || line.startsWith("# HELP ") || line.startsWith("# TYPE ")) continue
-    const match = sample.exec(line)
-    assert.isNotNull(match, `not a Prometheus sample line: ${line}`)
-    samples.set(`${match![1]}${match![2] ?? ""}`, Number(match![3]))
-  }
+  const { samples, invalid } = Prometheus.parse(body)
+  assert.deepStrictEqual(invalid, [], "every line is a sample, a comment or blank")
   return samples
 }
 
-const sumOf = (samples: Map<string, number>, name: string) =>
-  [...samples].filter(([key]) => key === name || key.startsWith(`${name}{`)).reduce((total, [, v]) => total + v, 0)
+const sumOf = (samples: ReadonlyArray<Prometheus.Sample>, name: string) => Prometheus.sumOf(samples, name) ?? 0
 
 describe("Metrics", () => {
   layer(app, { timeout: "120 seconds", excludeTestServices: true })(TestDatabase.backend, (it) => {
     it.effect("GET /metrics - Prometheus text that moves when updates flow", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const server = yield* HttpServer.HttpServer
         const port = (server.address as { readonly port: number }).port
         const scrape = Effect.promise(() =>
@@ -71,7 +64,7 @@ describe("Metrics", () => {
           "process_resident_memory_bytes",
           "nodejs_heap_used_bytes"
         ]) {
-          assert.isTrue([...after.keys()].some((key) => key === name || key.startsWith(`${name}{`)), `${name} exposed`)
+          assert.isTrue(after.some((sample) => sample.name === name), `${name} exposed`)
         }
       }))
 

@@ -5,7 +5,7 @@ import { HttpServer } from "effect/http"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Server from "../../src/http/Server.ts"
-import { FakeBotApi } from "../support/FakeBotApi.ts"
+import { BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
@@ -64,12 +64,12 @@ describe("Server", () => {
 
   it.live("App - the server listens on HTTP_HOST (default 127.0.0.1)", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const app = (env: Record<string, string>) =>
         TestApp.layer({ features: Layer.empty, env, database: TestDatabase.layer() }).pipe(
-          Layer.provide(Layer.succeed(FakeBotApi, fake))
+          Layer.provide(Layer.succeed(BotApiEmulator, fake))
         )
       assert.strictEqual((yield* listening(app({}))).hostname, "127.0.0.1")
       assert.strictEqual((yield* listening(app({ HTTP_HOST: "0.0.0.0" }))).hostname, "0.0.0.0")
-    }).pipe(Effect.provide(FakeBotApi.layer)), { timeout: 120_000 })
+    }).pipe(Effect.provide(BotApiEmulator.layer())), { timeout: 120_000 })
 })

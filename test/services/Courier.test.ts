@@ -13,7 +13,7 @@ import { Telegram } from "../../src/services/Telegram.ts"
 import { Users } from "../../src/services/Users.ts"
 import { Outbox } from "../../src/sql/Outbox.ts"
 import * as Messages from "../../src/views/Messages.ts"
-import { type ApiCall, FakeBotApi, token } from "../support/FakeBotApi.ts"
+import { type ApiCall, BotApiEmulator, token } from "../../src/emulator/BotApiEmulator.ts"
 import { duringUpdate, newConfession, newUser, usersOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
@@ -23,7 +23,7 @@ const unlimited = { globalPerSecond: 100_000, privateChatPerSecond: 100_000, pri
 /** The courier and its helpers over the shared database, talking to a fresh fake, on this test's clock. */
 const world = (adminIds: ReadonlyArray<number>) =>
   Effect.gen(function* () {
-    const fake = yield* FakeBotApi
+    const fake = yield* BotApiEmulator
     const users = yield* Users
     const telegram = Telegram.layer({
       token,
@@ -78,7 +78,7 @@ describe("Courier", () => {
         yield* TestClock.adjust("10 minutes")
         yield* courier.settle
         assert.strictEqual(sentTo(fake.calls, user.id).length + sentTo(fake.calls, 900_101).length, 2)
-      }).pipe(Effect.scoped, Effect.provide(FakeBotApi.layer)))
+      }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
 
     it.effect("commit - a failed write stores no message; a redelivered update stores none twice", () =>
       Effect.gen(function* () {
@@ -93,7 +93,7 @@ describe("Courier", () => {
         assert.strictEqual((yield* Effect.flip(once))._tag, "AlreadyProcessed")
         yield* courier.settle
         assert.deepStrictEqual(sentTo(fake.calls, user.id).map((call) => call.body.text), ["once"])
-      }).pipe(Effect.scoped, Effect.provide(FakeBotApi.layer)))
+      }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
 
     it.effect("answer - a 5xx on the inline send: the courier delivers it, exactly once", () =>
       Effect.gen(function* () {
@@ -110,7 +110,7 @@ describe("Courier", () => {
         yield* TestClock.adjust("1 hour")
         yield* courier.settle
         assert.strictEqual(sentTo(fake.calls, user.id).length, 2)
-      }).pipe(Effect.scoped, Effect.provide(FakeBotApi.layer)))
+      }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
 
     it.effect("429 storm - 200 admins' notices all delivered, none twice, nothing sent before retry_after ends", () =>
       Effect.gen(function* () {
@@ -136,7 +136,7 @@ describe("Courier", () => {
         const rows = yield* sql<{ status: string; n: unknown }>`
           select status, count(*) as n from outbox where topic = 'test:storm' group by status`
         assert.deepStrictEqual(rows.map((row) => [row.status, Number(row.n)]), [["delivered", 200]])
-      }).pipe(Effect.scoped, Effect.provide(FakeBotApi.layer)))
+      }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
 
     it.effect("channel post - refused for 25 hours: retried, the admins alerted once, posted when it works again", () =>
       Effect.gen(function* () {
@@ -170,7 +170,7 @@ describe("Courier", () => {
         const [row] = yield* sql<{ channelMessageId: unknown }>`select channel_message_id from confessions where id = ${confession}`
         assert.isAbove(Number(row?.channelMessageId), 0, "posted, and the post's id remembered")
         assert.strictEqual(sentTo(fake.calls, channel).length, tries + 1)
-      }).pipe(Effect.scoped, Effect.provide(FakeBotApi.layer)))
+      }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
 
     it.effect("withdraw - a post not sent yet is stopped; a sent one is deleted", () =>
       Effect.gen(function* () {
@@ -200,7 +200,7 @@ describe("Courier", () => {
         const deleted = fake.callsTo("deleteMessage")
         assert.strictEqual(deleted.length, 1)
         assert.strictEqual(String(deleted[0]?.body.chat_id), channel)
-      }).pipe(Effect.scoped, Effect.provide(FakeBotApi.layer)))
+      }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
 
     it.effect("close - copies not sent yet are not sent; sent copies are edited; a blocked admin's row fails", () =>
       Effect.gen(function* () {
@@ -238,6 +238,6 @@ describe("Courier", () => {
         const [failed] = yield* sql<{ lastError: string }>`
           select last_error from outbox where dedupe_key = 'test:close:notice:900302' and status = 'failed'`
         assert.include(failed?.lastError ?? "", "blocked by the user")
-      }).pipe(Effect.scoped, Effect.provide(FakeBotApi.layer)))
+      }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
   })
 })

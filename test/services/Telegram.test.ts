@@ -4,13 +4,13 @@ import { TestClock } from "effect/testing"
 import { UserId } from "../../src/domain/Ids.ts"
 import { defaultRateLimits, Telegram } from "../../src/services/Telegram.ts"
 import { Users } from "../../src/services/Users.ts"
-import { FakeBotApi, token } from "../support/FakeBotApi.ts"
+import { BotApiEmulator, token } from "../../src/emulator/BotApiEmulator.ts"
 import { usersOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const telegram = Layer.unwrap(
   Effect.gen(function* () {
-    const fake = yield* FakeBotApi
+    const fake = yield* BotApiEmulator
     const users = yield* Users
     return Telegram.layer({
       token,
@@ -22,7 +22,7 @@ const telegram = Layer.unwrap(
   })
 )
 
-const world = telegram.pipe(Layer.provideMerge(Layer.mergeAll(FakeBotApi.layer, usersOnDatabase())))
+const world = telegram.pipe(Layer.provideMerge(Layer.mergeAll(BotApiEmulator.layer(), usersOnDatabase())))
 
 /** Moves the TestClock forward until the forked call completes (each step lets real HTTP happen in between). */
 const driveClock = <A, E>(fiber: Fiber.Fiber<A, E>, step: Duration.Input) =>
@@ -39,7 +39,7 @@ describe("Telegram", () => {
   layer(world, { timeout: "120 seconds" })(TestDatabase.backend, (it) => {
     it.effect("sendMessage - sends HTML without link previews and returns the message id", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const tg = yield* Telegram
         const id = yield* tg.sendMessage(10, "<b>hi</b>", { replyMarkup: { inline_keyboard: [[{ text: "x", callback_data: "1:n" }]] } })
         assert.isTrue(id > 0)
@@ -51,7 +51,7 @@ describe("Telegram", () => {
 
     it.effect("sendMessage - 429 waits retry_after, then succeeds", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const tg = yield* Telegram
         fake.script("sendMessage", {
           status: 429,
@@ -68,7 +68,7 @@ describe("Telegram", () => {
 
     it.effect("sendMessage - two 5xx answers are retried with back-off, the third try succeeds", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const tg = yield* Telegram
         fake.script("sendMessage", { status: 502, body: { ok: false, error_code: 502, description: "Bad Gateway" } }, {
           times: 2,
@@ -82,7 +82,7 @@ describe("Telegram", () => {
 
     it.effect("sendMessage - a 5xx that persists fails ServerError after 3 retries", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const tg = yield* Telegram
         fake.script("sendMessage", { status: 500, body: { ok: false, error_code: 500, description: "Internal" } }, {
           times: 10,
@@ -96,7 +96,7 @@ describe("Telegram", () => {
 
     it.effect("sendMessage - 400 is not retried", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const tg = yield* Telegram
         fake.script("sendMessage", { status: 400, body: { ok: false, error_code: 400, description: "Bad Request: chat not found" } }, {
           when: (body) => body.chat_id === 400
@@ -108,7 +108,7 @@ describe("Telegram", () => {
 
     it.effect("sendMessage - 403 'blocked by the user' marks the user inactive, without retry", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const tg = yield* Telegram
         const users = yield* Users
         yield* users.register({ id: UserId.make(403), firstName: "Gone", lastName: undefined, username: undefined })
@@ -124,7 +124,7 @@ describe("Telegram", () => {
 
     it.effect("editMessageText - 'message is not modified' counts as success", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const tg = yield* Telegram
         fake.script("editMessageText", {
           status: 400,
@@ -135,31 +135,28 @@ describe("Telegram", () => {
 
     it.effect("editMessageReplyMarkup - sends only the keyboard; 'message is not modified' counts as success", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const tg = yield* Telegram
         const keyboard = { inline_keyboard: [[{ text: "1. 👍 2", callback_data: "1:lk:9" }]] }
-        yield* tg.editMessageReplyMarkup(11, 6, keyboard)
+        const id = yield* tg.sendMessage(11, "a comment", { replyMarkup: { inline_keyboard: [[{ text: "1. 👍 1", callback_data: "1:lk:9" }]] } })
+        yield* tg.editMessageReplyMarkup(11, id, keyboard)
         const [call] = fake.callsTo("editMessageReplyMarkup").slice(-1)
         assert.deepStrictEqual(
           [call?.body.chat_id, call?.body.message_id, call?.body.reply_markup, call?.body.text],
-          [11, 6, keyboard, undefined]
+          [11, id, keyboard, undefined]
         )
-        fake.script("editMessageReplyMarkup", {
-          status: 400,
-          body: { ok: false, error_code: 400, description: "Bad Request: message is not modified" }
-        })
-        yield* tg.editMessageReplyMarkup(11, 6, keyboard)
-        fake.script("editMessageReplyMarkup", {
-          status: 400,
-          body: { ok: false, error_code: 400, description: "Bad Request: message to edit not found" }
-        })
-        const error = yield* Effect.flip(tg.editMessageReplyMarkup(11, 7, keyboard))
+        // The same keyboard again: Telegram (and the emulator) answer "message is not modified".
+        yield* tg.editMessageReplyMarkup(11, id, keyboard)
+        assert.strictEqual(fake.callsTo("editMessageReplyMarkup").filter((c) => c.body.message_id === id).length, 2)
+        // A chat where no such message exists (and whose rate-limit burst is untouched).
+        const error = yield* Effect.flip(tg.editMessageReplyMarkup(12, id, keyboard))
         assert.strictEqual(error.reason._tag, "BadRequest")
+        assert.include(error.message, "message to edit not found")
       }))
 
     it.effect("sendMessage - a private chat gets a burst of 3, then one message per second", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const tg = yield* Telegram
         const chat = 4242
         const fiber = yield* Effect.forkChild(

@@ -5,7 +5,7 @@ import { SqlClient } from "effect/sql"
 import { UpdateId } from "../../src/domain/Ids.ts"
 import { Inbox } from "../../src/sql/Inbox.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { person, text } from "../support/Updates.ts"
+import { person, text } from "../../src/emulator/Updates.ts"
 
 const inbox = Inbox.layer({ retention: "48 hours", cleanInterval: "1 hour" }).pipe(Layer.provideMerge(TestDatabase.layer()))
 

@@ -1,11 +1,11 @@
-// Launches the real application graph (App.make) against the fake Bot API and a test database, with settings from
+// Launches the real application graph (App.make) against the Bot API emulator and a test database, with settings from
 // a plain record, for end-to-end tests. Telegram's outgoing rate limits are raised so scripted sessions run fast.
 import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
 import * as App from "../../src/App.ts"
 import { AppConfig } from "../../src/AppConfig.ts"
-import { FakeBotApi, token } from "./FakeBotApi.ts"
+import { BotApiEmulator, token } from "../../src/emulator/BotApiEmulator.ts"
 
 export const admins = { bea: 900_001, cal: 900_002 } as const
 
@@ -26,7 +26,7 @@ export const baseEnv = (apiRoot: string): Record<string, string> => ({
 })
 
 /**
- * The app with the given features, reading `env` on top of `baseEnv`; needs a `FakeBotApi` and a database
+ * The app with the given features, reading `env` on top of `baseEnv`; needs a `BotApiEmulator` and a database
  * (the database layer is given separately so a test can restart the app on the same data).
  */
 export const layer = <E, R>(options: {
@@ -36,7 +36,7 @@ export const layer = <E, R>(options: {
 }) =>
   Layer.unwrap(
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       return App.make({ features: options.features, database: options.database }).pipe(
         Layer.provideMerge(AppConfig.layerFromEnv({ ...baseEnv(fake.apiRoot), ...options.env }))
       )

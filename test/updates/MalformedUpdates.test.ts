@@ -10,10 +10,10 @@ import { SqlClient } from "effect/sql"
 import { TestConsole } from "effect/testing"
 import { Telegram } from "../../src/services/Telegram.ts"
 import { Router } from "../../src/updates/Router.ts"
-import { FakeBotApi } from "../support/FakeBotApi.ts"
+import { BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { type Person, person, text } from "../support/Updates.ts"
+import { type Person, person, text } from "../../src/emulator/Updates.ts"
 import type { Update } from "grammy/types"
 
 const echo = Layer.effectDiscard(
@@ -59,7 +59,7 @@ const refusals = Effect.map(TestConsole.logLines, (lines) =>
   lines.map((line) => String(line)).filter((line) => line.includes("malformed update refused"))
 )
 
-const messagesTo = (fake: FakeBotApi["Service"], who: Person) =>
+const messagesTo = (fake: BotApiEmulator["Service"], who: Person) =>
   fake.callsTo("sendMessage").filter((call) => call.body.chat_id === who.id).map((call) => String(call.body.text))
 
 /** Shapes Telegram never sends, typed as updates only so that the fake Bot API will serve them. */
@@ -71,7 +71,7 @@ const secretText = "a private confession that must not reach the log"
 describe("MalformedUpdates", () => {
   it.live("polling - refused, recorded and moved past; stored junk from an older version too; nothing replayed", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const db = yield* Layer.build(TestDatabase.layer())
       // What an earlier version stored without checking.
       yield* sqlOn(db, (sql) => sql`
@@ -119,11 +119,11 @@ describe("MalformedUpdates", () => {
       assert.strictEqual((yield* refusals).length, refusedSoFar, "nothing was replayed and refused again")
       assert.deepStrictEqual(messagesTo(fake, ann), ["ok"])
       yield* Scope.close(second, Exit.void)
-    }).pipe(Effect.provide([FakeBotApi.layer, TestConsole.layer])), { timeout: 120_000 })
+    }).pipe(Effect.provide([BotApiEmulator.layer(), TestConsole.layer])), { timeout: 120_000 })
 
   it.live("webhook - answered 200, recorded and never handled; a valid update is still handled", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const db = yield* Layer.build(TestDatabase.layer())
       const secret = "webhook-secret-0123456789"
       const invalidBefore = yield* metric("confessions_updates_invalid_total", 'source="webhook"')
@@ -162,5 +162,5 @@ describe("MalformedUpdates", () => {
       }
       // Only the valid update reached a handler, and nothing else was sent.
       assert.strictEqual(fake.callsTo("sendMessage").length, 1)
-    }).pipe(Effect.provide([FakeBotApi.layer, TestConsole.layer])), { timeout: 120_000 })
+    }).pipe(Effect.provide([BotApiEmulator.layer(), TestConsole.layer])), { timeout: 120_000 })
 })

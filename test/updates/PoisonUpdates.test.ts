@@ -11,10 +11,10 @@ import type { Update } from "grammy/types"
 import { Telegram } from "../../src/services/Telegram.ts"
 import { Router } from "../../src/updates/Router.ts"
 import { temporaryProblem } from "../../src/views/Messages.ts"
-import { FakeBotApi } from "../support/FakeBotApi.ts"
+import { BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { type Person, person, text } from "../support/Updates.ts"
+import { type Person, person, text } from "../../src/emulator/Updates.ts"
 
 /** What the test feature saw: texts it handled, tries per update, handlers started. */
 interface Probe {
@@ -66,7 +66,7 @@ const metric = (name: string, labels = "") =>
     })
   )
 
-const messagesTo = (fake: FakeBotApi["Service"], who: Person) =>
+const messagesTo = (fake: BotApiEmulator["Service"], who: Person) =>
   fake.callsTo("sendMessage").filter((call) => call.body.chat_id === who.id).map((call) => String(call.body.text))
 
 const logLines = Effect.map(TestConsole.logLines, (lines) => lines.map((line) => String(line)))
@@ -89,7 +89,7 @@ const others = (firstId: number, count: number): Array<Update> =>
 describe("PoisonUpdates", () => {
   it.live("NUL and lone surrogates are stored and handed on as sent; an update PostgreSQL refuses is skipped after 3 tries; no one else waits", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const db = yield* Layer.build(TestDatabase.layer())
       const probe = newProbe()
       const app = yield* start(db, probe)
@@ -144,11 +144,11 @@ describe("PoisonUpdates", () => {
       assert.deepStrictEqual(messagesTo(fake, ann), ["ok"])
       assert.deepStrictEqual(messagesTo(fake, eve), [temporaryProblem, "ok"])
       yield* Scope.close(again.scope, Exit.void)
-    }).pipe(Effect.provide([FakeBotApi.layer, TestConsole.layer])), { timeout: 120_000 })
+    }).pipe(Effect.provide([BotApiEmulator.layer(), TestConsole.layer])), { timeout: 120_000 })
 
   it.live("a handler that always fails: 3 tries, one apology, skipped and recorded while the others are answered", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const db = yield* Layer.build(TestDatabase.layer())
       const probe = newProbe()
       const app = yield* start(db, probe)
@@ -167,11 +167,11 @@ describe("PoisonUpdates", () => {
       assert.strictEqual(row?.attempts, 3)
       yield* Scope.close(app.scope, Exit.void)
       assert.deepStrictEqual(yield* unfinishedIds(db), [])
-    }).pipe(Effect.provide([FakeBotApi.layer, TestConsole.layer])), { timeout: 120_000 })
+    }).pipe(Effect.provide([BotApiEmulator.layer(), TestConsole.layer])), { timeout: 120_000 })
 
   it.live("a handler cut off by HANDLER_TIMEOUT is answered at once and not tried again", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const db = yield* Layer.build(TestDatabase.layer())
       const probe = newProbe()
       const app = yield* start(db, probe, { HANDLER_TIMEOUT: "500 millis" })
@@ -184,11 +184,11 @@ describe("PoisonUpdates", () => {
       assert.strictEqual((yield* metric("confessions_updates_skipped_total", 'reason="timeout"')) - skippedBefore, 1)
       yield* Scope.close(app.scope, Exit.void)
       assert.deepStrictEqual(yield* unfinishedIds(db), [])
-    }).pipe(Effect.provide([FakeBotApi.layer, TestConsole.layer])), { timeout: 120_000 })
+    }).pipe(Effect.provide([BotApiEmulator.layer(), TestConsole.layer])), { timeout: 120_000 })
 
   it.live("an update the inbox refuses is isolated from its batch and skipped, with the database's reason in the log", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const db = yield* Layer.build(TestDatabase.layer())
       // Stands for any storage failure specific to one update (after migration 4 no content can cause one).
       yield* query(db, (sql) => sql`
@@ -214,11 +214,11 @@ describe("PoisonUpdates", () => {
       const recorded = yield* query<{ n: number }>(db, (sql) => sql`select count(*)::int as n from processed_updates where update_id = 401`)
       assert.strictEqual(recorded[0]?.n, 1)
       yield* Scope.close(app.scope, Exit.void)
-    }).pipe(Effect.provide([FakeBotApi.layer, TestConsole.layer])), { timeout: 120_000 })
+    }).pipe(Effect.provide([BotApiEmulator.layer(), TestConsole.layer])), { timeout: 120_000 })
 
   it.live("tries cut short by restarts are counted in the inbox; at the limit the update is skipped at start, once", () =>
     Effect.gen(function* () {
-      const fake = yield* FakeBotApi
+      const fake = yield* BotApiEmulator
       const db = yield* Layer.build(TestDatabase.layer())
       const dan = person(64_001, "Dan")
       const attempts = query<{ attempts: number }>(db, (sql) => sql`select attempts from update_inbox where update_id = 500`).pipe(
@@ -251,5 +251,5 @@ describe("PoisonUpdates", () => {
       assert.isDefined((yield* logLines).find((line) => line.includes("update skipped after 3 tries (restarts)") && line.includes('"updateId":500')))
       yield* Scope.close(last.scope, Exit.void)
       assert.deepStrictEqual(yield* unfinishedIds(db), [])
-    }).pipe(Effect.provide([FakeBotApi.layer, TestConsole.layer])), { timeout: 120_000 })
+    }).pipe(Effect.provide([BotApiEmulator.layer(), TestConsole.layer])), { timeout: 120_000 })
 })

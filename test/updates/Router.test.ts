@@ -9,10 +9,10 @@ import { ConversationStore } from "../../src/services/ConversationStore.ts"
 import { Telegram } from "../../src/services/Telegram.ts"
 import { Reply, Router } from "../../src/updates/Router.ts"
 import { adminsOnly, staleButton, temporaryProblem } from "../../src/views/Messages.ts"
-import { FakeBotApi } from "../support/FakeBotApi.ts"
+import { BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { callback, editedText, person, text } from "../support/Updates.ts"
+import { callback, editedText, person, text } from "../../src/emulator/Updates.ts"
 
 /** Answers every route with a message naming it, so tests can see where an update went. */
 const probe = Layer.effectDiscard(
@@ -22,7 +22,7 @@ const probe = Layer.effectDiscard(
     const say = (chatId: number, what: string) => Effect.asVoid(telegram.sendMessage(chatId, what))
     yield* router.onCommand(["ping", "start"], (c) => say(c.chatId, `command ${c.command} [${c.args}]`))
     yield* router.onCommand("secret", (c) => say(c.chatId, "secret"), { adminOnly: true })
-    yield* router.onCommand("refuse", () => Effect.fail(new Reply({ text: "no <thanks>" })))
+    yield* router.onCommand("refuse", () => Effect.fail(new Reply({ text: "no &lt;thanks&gt;" })))
     yield* router.onCommand("hang", () => Effect.never)
     yield* router.onButtonText("🏓 Ping", "ping")
     yield* router.onDeepLink((c) => say(c.chatId, `deep link ${c.link._tag} ${c.link.confessionId}`))
@@ -43,11 +43,11 @@ const app = Layer.unwrap(
       database: TestDatabase.layer()
     })
   })
-).pipe(Layer.provideMerge(FakeBotApi.layer))
+).pipe(Layer.provideMerge(BotApiEmulator.layer()))
 
 const reply = (chatId: number) =>
   Effect.gen(function* () {
-    const fake = yield* FakeBotApi
+    const fake = yield* BotApiEmulator
     const before = fake.callsTo("sendMessage").filter((c) => c.body.chat_id === chatId).length
     return Effect.map(
       fake.waitUntil(() => fake.callsTo("sendMessage").filter((c) => c.body.chat_id === chatId).length > before),
@@ -57,7 +57,7 @@ const reply = (chatId: number) =>
 
 const ask = (update: Update, chatId: number) =>
   Effect.gen(function* () {
-    const fake = yield* FakeBotApi
+    const fake = yield* BotApiEmulator
     const next = yield* reply(chatId)
     fake.push(update)
     return yield* next
@@ -94,7 +94,7 @@ describe("Router", () => {
 
     it.effect("route - admin-only commands and buttons answer 'admins only' to everyone else", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         assert.strictEqual(yield* ask(text(ann, "/secret"), ann.id), adminsOnly)
         const admin = person(TestApp.admins.bea, "Bea")
         assert.strictEqual(yield* ask(text(admin, "/secret"), admin.id), "secret")
@@ -107,7 +107,7 @@ describe("Router", () => {
 
     it.effect("route - forged or unknown callback data gets a short answer, never a crash", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         for (const data of ["garbage", "1:ap:-1", "9:ap:1", "1:zz:1", ""]) {
           const press = callback(ann, data)
           fake.push(press)
@@ -120,14 +120,14 @@ describe("Router", () => {
 
     it.effect("route - a Reply is shown as written; a hanging handler is cut off with the apology", () =>
       Effect.gen(function* () {
-        assert.strictEqual(yield* ask(text(ann, "/refuse"), ann.id), "no <thanks>")
+        assert.strictEqual(yield* ask(text(ann, "/refuse"), ann.id), "no &lt;thanks&gt;")
         assert.strictEqual(yield* ask(text(ann, "/hang"), ann.id), temporaryProblem)
         assert.strictEqual(yield* ask(text(ann, "/ping after"), ann.id), "command ping [after]")
       }))
 
     it.effect("route - edited messages and group chatter are ignored silently but acknowledged", () =>
       Effect.gen(function* () {
-        const fake = yield* FakeBotApi
+        const fake = yield* BotApiEmulator
         const before = fake.callsTo("sendMessage").length
         const edited = editedText(ann, "changed my mind")
         const group = text(ann, "/ping in a group")

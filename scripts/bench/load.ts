@@ -1,55 +1,38 @@
-// A fast local Bot API for the benchmark (node:http on 127.0.0.1). It serves getUpdates from the virtual users'
-// traffic with Telegram's semantics (long poll, `limit`, an `offset` confirms every update below it, unconfirmed
-// updates come back on every call), answers every other method, and times each update from the moment it was
-// first handed out ("offered") to the bot's reply.
+// The benchmark's virtual users, driving the project's Bot API emulator (src/emulator) the way Telegram clients
+// would: each user sends a text or presses a button, waits for the bot's answer, then acts again (not sooner than
+// `paceMs` after its previous update, Telegram's per-chat pace). Latency runs from the moment the emulator first
+// handed the update to the bot ("offered") to the bot's reply, read from the emulator's change feed.
 //
-// Matching replies to updates: a virtual user has at most one update outstanding and sends the next only after
-// the reply to the previous one (and not sooner than `paceMs` after it sent the previous one, Telegram's per-chat
-// pace). The reply is the first of: an answerCallbackQuery with the update's callback id; an editMessageText of
-// the message carrying the pressed button (every button press comes from its own message id); a sendMessage to the
-// user's chat once the update was handed out. Anything else addressed to a virtual user (the toast after an edit,
-// the edit after a toast) is an "extra reply", counted and otherwise ignored, so a handler's trailing message is
-// never mistaken for the answer to the user's next update.
-import { Effect } from "effect"
-import type { Update } from "grammy/types"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
-import type { AddressInfo } from "node:net"
+// Matching replies to updates: a virtual user has at most one update outstanding. The reply is the first of: an
+// answered callback with the update's callback id; an editMessageText of the message carrying the pressed button
+// (every press comes from a message of its own, placed in the chat just before); a sendMessage to the user's chat
+// once the update was handed out. Anything else addressed to a virtual user (the toast after an edit, the edit
+// after a toast) is an "extra reply", counted and otherwise ignored, so a handler's trailing message is never
+// mistaken for the answer to the user's next update.
+import { Effect, Layer } from "effect"
+import { BotApiEmulator, type EmulatorEvent } from "../../src/emulator/BotApiEmulator.ts"
+import * as TelegramHtml from "../../src/emulator/TelegramHtml.ts"
+import { callbackOn, messageOf, nextUpdateId, person, type Person } from "../../src/emulator/Updates.ts"
 import {
   type Action,
   type ActionKind,
   actionKinds,
-  buttonMessageIdOf,
-  callbackIdOf,
   ids,
+  keyboardFor,
   makeRandom,
   type Mix,
   nextAction,
   type Seeded,
-  toUpdate,
   virtualUserId
 } from "./workload.ts"
 
-export const token = "123456:BENCH-TOKEN"
-
-export const botInfo = {
-  id: 777_001,
-  is_bot: true as const,
-  first_name: "Confessions Bench",
-  username: "confessions_bench_bot",
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-  can_connect_to_business: false,
-  has_main_web_app: false
-}
-
-export interface EmulatorOptions {
+export interface LoadOptions {
   readonly seeded: Seeded
   readonly mix: Mix
   readonly randomSeed: number
   /** An update not answered within this long is counted as unanswered and its user moves on. */
   readonly replyTimeoutMs: number
-  /** Reply texts that mean "the bot failed" (the router's apology). */
+  /** Reply texts (HTML, as the bot sends them) that mean "the bot failed" (the router's apology). */
   readonly failureTexts: ReadonlyArray<string>
 }
 
@@ -101,8 +84,9 @@ export interface WindowResult {
   readonly emulatorCpu: number
 }
 
-export interface Emulator {
-  readonly apiRoot: string
+export interface Load {
+  /** The emulator the users talk through (its apiRoot is the bot's TELEGRAM_API_ROOT). */
+  readonly emulator: BotApiEmulator["Service"]
   /**
    * Activates users `0 … count-1` (staggering new ones over one pace interval) and deactivates the rest; an
    * inactive user finishes its outstanding update and sends nothing more. `paceMs` 0 = a closed loop without think
@@ -113,8 +97,8 @@ export interface Emulator {
   readonly endWindow: () => WindowResult
   /** Resolves when no user has an update outstanding or due (all inactive or out of actions), or after `maxMs`. */
   readonly idle: (maxMs: number) => Promise<boolean>
-  /** Resolves at the first getUpdates call (the bot is polling), or rejects after `maxMs`. */
-  readonly firstPoll: (maxMs: number) => Promise<void>
+  /** Completes at the bot's first getUpdates call (it is polling). */
+  readonly firstPoll: Effect.Effect<void>
   readonly totals: () => Totals
   readonly outstanding: () => number
 }
@@ -136,6 +120,7 @@ export interface Totals {
 interface VirtualUser {
   readonly index: number
   readonly id: number
+  readonly person: Person
   active: boolean
   actionsLeft: number
   action: Action | undefined
@@ -148,26 +133,14 @@ interface VirtualUser {
 
 interface Pending {
   readonly user: VirtualUser
-  readonly updateId: number
+  updateId: number
   readonly kind: ActionKind
   readonly stepKey: string
   readonly sentAt: number
   offeredAt: number
-  readonly callbackId: string | undefined
+  callbackId: string | undefined
   /** The message carrying the pressed button (button presses only). */
-  readonly messageId: number | undefined
-}
-
-interface Queued {
-  readonly updateId: number
-  readonly json: string
-  readonly pending: Pending
-}
-
-interface Waiter {
-  readonly res: ServerResponse
-  readonly limit: number
-  readonly timer: NodeJS.Timeout
+  messageId: number | undefined
 }
 
 interface Counters {
@@ -284,60 +257,54 @@ class DueHeap {
 
 const now = () => performance.now()
 
-/** Starts the emulator; it stops (server closed, timers cleared, long polls answered) when the scope closes. */
-export const make = (options: EmulatorOptions) =>
-  Effect.acquireRelease(
-    Effect.callback<EmulatorHandle>((resume) => {
-      const handle = start(options, () => resume(Effect.succeed(handle)))
-    }),
-    (handle) => Effect.callback<void>((resume) => handle.close(() => resume(Effect.void)))
-  ).pipe(Effect.map((handle) => handle.emulator))
 
-interface EmulatorHandle {
-  readonly emulator: Emulator
-  readonly close: (done: () => void) => void
-}
+/**
+ * Starts the emulator (no call recording, a short history per chat) and the virtual users on it; both stop (timers
+ * cleared, server closed) when the scope closes.
+ */
+export const make = (options: LoadOptions) =>
+  Effect.gen(function* () {
+    const context = yield* Layer.build(
+      BotApiEmulator.layer({ record: false, maxMessagesPerChat: 20, longPollCap: "30 seconds" })
+    )
+    const emulator = yield* BotApiEmulator.pipe(Effect.provideContext(context))
+    return yield* Effect.acquireRelease(
+      Effect.sync(() => start(emulator, options)),
+      (handle) => Effect.sync(handle.stop)
+    ).pipe(Effect.map((handle) => handle.load))
+  })
 
-const start = (options: EmulatorOptions, onListening: () => void): EmulatorHandle => {
+const start = (emulator: BotApiEmulator["Service"], options: LoadOptions): { readonly load: Load; readonly stop: () => void } => {
   const random = makeRandom(options.randomSeed)
-  const failureTexts = new Set(options.failureTexts)
+  const failureTexts = new Set(
+    options.failureTexts.map((html) => {
+      const parsed = TelegramHtml.parse(html)
+      return parsed._tag === "Parsed" ? parsed.text : html
+    })
+  )
   const users: Array<VirtualUser> = []
   const byChat = new Map<number, Pending>()
   const byCallback = new Map<string, Pending>()
-  const byMessage = new Map<number, Pending>()
   const outstanding = new Map<number, Pending>()
   const heap = new DueHeap()
-  let queue: Array<Queued> = []
-  let head = 0
-  /** Queue index below which every update was offered at least once. */
-  let offeredUntil = 0
-  let nextUpdateId = 1
-  let nextMessageId = 1_000
   let actionSerial = 0
   let paceMs = 0
-  let waiter: Waiter | undefined
-  let flushScheduled = false
-  let closed = false
-  let firstPollSeen: (() => void) | undefined
-  let polled = false
+  let stopped = false
   const totals = zeroCounters()
   const answeredByKind = Object.fromEntries(actionKinds.map((k) => [k, 0])) as Record<ActionKind, number>
   const answeredBySteps: Record<string, number> = {}
-  let window: Window | undefined
+  let window: (Window & { readonly statsAtStart: ReturnType<typeof emulator.stats> }) | undefined
+  const statsAtStart = emulator.stats()
 
   const count = (field: Exclude<keyof Counters, "apiCalls">, by = 1) => {
     totals[field] += by
     if (window) window.counters[field] += by
   }
-  const countCall = (method: string) => {
-    totals.apiCalls[method] = (totals.apiCalls[method] ?? 0) + 1
-    if (window) window.counters.apiCalls[method] = (window.counters.apiCalls[method] ?? 0) + 1
-  }
 
   // ---- virtual users -------------------------------------------------------------------------------------------
 
   const schedule = (user: VirtualUser, at: number) => {
-    if (user.scheduled || closed) return
+    if (user.scheduled || stopped) return
     user.scheduled = true
     heap.push(at, user)
   }
@@ -353,37 +320,48 @@ const start = (options: EmulatorOptions, onListening: () => void): EmulatorHandl
     const action = user.action
     const step = action.steps[user.stepIndex]
     if (!step) return
-    const updateId = nextUpdateId++
-    const update: Update = toUpdate(user.id, step, updateId, Math.floor(Date.now() / 1000))
     const pending: Pending = {
       user,
-      updateId,
+      updateId: 0,
       kind: action.kind,
       stepKey: `${action.kind}#${user.stepIndex + 1}`,
       sentAt: at,
       offeredAt: -1,
-      callbackId: step._tag === "Button" ? callbackIdOf(updateId) : undefined,
-      messageId: step._tag === "Button" ? buttonMessageIdOf(updateId) : undefined
+      callbackId: undefined,
+      messageId: undefined
     }
     user.stepIndex++
     user.outstanding = pending
     user.lastSentAt = at
     byChat.set(user.id, pending)
-    if (pending.callbackId) byCallback.set(pending.callbackId, pending)
-    if (pending.messageId !== undefined) byMessage.set(pending.messageId, pending)
-    outstanding.set(updateId, pending)
-    queue.push({ updateId, json: JSON.stringify(update), pending })
+    // Registered before the update exists: the emulator may hand it out (and the bot answer it) only later, but
+    // the bookkeeping must never miss it.
+    if (step._tag === "Button") {
+      // A press comes from a message of its own (the page the person is looking at), so an edit of that message
+      // names this update.
+      const shown = emulator.seedMessage(user.id, { text: "…", reply_markup: keyboardFor(step.data) })
+      const updateId = nextUpdateId()
+      const update = callbackOn(user.person, shown, step.data, updateId)
+      pending.updateId = updateId
+      pending.callbackId = update.callback_query?.id
+      pending.messageId = shown.message_id
+      if (pending.callbackId !== undefined) byCallback.set(pending.callbackId, pending)
+      outstanding.set(updateId, pending)
+      emulator.push(update)
+    } else {
+      const updateId = nextUpdateId()
+      pending.updateId = updateId
+      outstanding.set(updateId, pending)
+      emulator.push({ update_id: updateId, message: messageOf(user.person, { kind: "text", text: step.text }, { messageId: updateId }) })
+    }
     count("sent")
-    scheduleFlush()
   }
 
   const release = (pending: Pending) => {
     byChat.delete(pending.user.id)
     if (pending.callbackId) byCallback.delete(pending.callbackId)
-    if (pending.messageId !== undefined) byMessage.delete(pending.messageId)
     outstanding.delete(pending.updateId)
-    const user = pending.user
-    user.outstanding = undefined
+    pending.user.outstanding = undefined
   }
 
   const next = (user: VirtualUser, at: number, abandonAction: boolean) => {
@@ -436,180 +414,80 @@ const start = (options: EmulatorOptions, onListening: () => void): EmulatorHandl
   const ticker = setInterval(tick, 1)
   const expirer = setInterval(expire, 250)
 
-  // ---- getUpdates ----------------------------------------------------------------------------------------------
-
-  const confirm = (offset: number) => {
-    while (head < queue.length && (queue[head] as Queued).updateId < offset) head++
-    if (head > 4096 && head * 2 > queue.length) {
-      queue = queue.slice(head)
-      offeredUntil = Math.max(0, offeredUntil - head)
-      head = 0
-    }
-  }
-
-  const respondUpdates = (res: ServerResponse, limit: number) => {
-    const end = Math.min(queue.length, head + limit)
-    const at = now()
-    const parts: Array<string> = []
-    for (let i = head; i < end; i++) {
-      const item = queue[i] as Queued
-      parts.push(item.json)
-      if (i >= offeredUntil) {
-        if (item.pending.offeredAt < 0) item.pending.offeredAt = at
-        count("offered")
-      }
-    }
-    if (end > offeredUntil) offeredUntil = end
-    reply(res, 200, `{"ok":true,"result":[${parts.join(",")}]}`)
-  }
-
-  const scheduleFlush = () => {
-    if (flushScheduled || !waiter) return
-    flushScheduled = true
-    // Let updates sent in the same turn of the event loop travel in one answer, as Telegram batches them.
-    setImmediate(() => {
-      flushScheduled = false
-      const current = waiter
-      if (!current || head >= queue.length) return
-      waiter = undefined
-      clearTimeout(current.timer)
-      respondUpdates(current.res, current.limit)
-    })
-  }
-
-  const getUpdates = (body: Record<string, unknown>, res: ServerResponse) => {
-    count("getUpdatesCalls")
-    if (!polled) {
-      polled = true
-      firstPollSeen?.()
-    }
-    const offset = typeof body.offset === "number" ? body.offset : 0
-    const limit = Math.min(100, Math.max(1, typeof body.limit === "number" ? body.limit : 100))
-    const timeoutSeconds = typeof body.timeout === "number" ? body.timeout : 0
-    confirm(offset)
-    if (window) {
-      const unconfirmed = Math.max(0, offeredUntil - head)
-      window.unconfirmedSum += unconfirmed
-      window.unconfirmedMax = Math.max(window.unconfirmedMax, unconfirmed)
-    }
-    if (waiter) {
-      // Telegram answers the older of two concurrent long polls with a conflict; an empty answer is gentler.
-      clearTimeout(waiter.timer)
-      reply(waiter.res, 200, `{"ok":true,"result":[]}`)
-      waiter = undefined
-    }
-    if (head < queue.length || timeoutSeconds <= 0 || closed) return respondUpdates(res, limit)
-    const timer = setTimeout(() => {
-      if (waiter?.res === res) waiter = undefined
-      respondUpdates(res, limit)
-    }, timeoutSeconds * 1000)
-    waiter = { res, limit, timer }
-    res.on("close", () => {
-      if (waiter?.res === res) {
-        clearTimeout(waiter.timer)
-        waiter = undefined
-      }
-    })
-  }
-
-  // ---- other methods -------------------------------------------------------------------------------------------
-
-  const badRequest = (res: ServerResponse, description: string) => {
-    count("badRequests")
-    reply(res, 400, JSON.stringify({ ok: false, error_code: 400, description: `Bad Request: ${description}` }))
-  }
-
-  const checkMarkup = (body: Record<string, unknown>): string | undefined => {
-    const markup = body.reply_markup as { readonly inline_keyboard?: ReadonlyArray<ReadonlyArray<{ readonly callback_data?: string }>> } | undefined
-    for (const row of markup?.inline_keyboard ?? []) {
-      for (const button of row) {
-        if (button.callback_data !== undefined && Buffer.byteLength(button.callback_data) > 64) return "BUTTON_DATA_INVALID"
-      }
-    }
-    return undefined
-  }
+  // ---- what the bot does, from the emulator's change feed ------------------------------------------------------
 
   const isVirtualUser = (chatId: number) => chatId > ids.virtualUserBase && chatId <= ids.virtualUserBase + users.length
 
-  const onMessageTo = (chatId: unknown, text: string | undefined, editedMessageId: number | undefined) => {
+  const onMessageTo = (chatId: number, text: string | undefined, editedMessageId: number | undefined) => {
     const at = now()
-    if (typeof chatId !== "number" || !isVirtualUser(chatId)) return count("otherChatMessages")
-    const pending = editedMessageId === undefined ? byChat.get(chatId) : byMessage.get(editedMessageId)
+    if (!isVirtualUser(chatId)) return count("otherChatMessages")
+    const pending = byChat.get(chatId)
+    const matches =
+      pending !== undefined && (editedMessageId === undefined ? pending.offeredAt >= 0 : pending.messageId === editedMessageId)
     // A new message can only answer an update the bot has already received.
-    if (pending && pending.user.id === chatId && (editedMessageId !== undefined || pending.offeredAt >= 0)) {
-      return answer(pending, at, text)
-    }
+    if (matches && pending !== undefined) return answer(pending, at, text)
     count("extraReplies")
   }
 
-  const handle = (method: string, body: Record<string, unknown>, res: ServerResponse) => {
-    countCall(method)
-    switch (method) {
-      case "getUpdates":
-        return getUpdates(body, res)
-      case "getMe":
-        return reply(res, 200, JSON.stringify({ ok: true, result: botInfo }))
-      case "sendMessage":
-      case "editMessageText": {
-        const text = typeof body.text === "string" ? body.text : undefined
-        if (body.chat_id === undefined || text === undefined || text.length === 0) return badRequest(res, "message text is empty")
-        if (text.length > 4096) return badRequest(res, "message is too long")
-        const markupProblem = checkMarkup(body)
-        if (markupProblem) return badRequest(res, markupProblem)
-        const messageId = method === "sendMessage" ? nextMessageId++ : Number(body.message_id ?? 1)
-        reply(
-          res,
-          200,
-          JSON.stringify({ ok: true, result: { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: chatOf(body.chat_id), text } })
-        )
-        return onMessageTo(body.chat_id, text, method === "editMessageText" ? Number(body.message_id) : undefined)
+  const onEvent = (event: EmulatorEvent) => {
+    switch (event._tag) {
+      case "UpdatesDelivered": {
+        count("getUpdatesCalls")
+        if (window) {
+          window.unconfirmedSum += event.unconfirmed
+          window.unconfirmedMax = Math.max(window.unconfirmedMax, event.unconfirmed)
+        }
+        const at = now()
+        for (const id of event.fresh) {
+          const pending = outstanding.get(id)
+          if (pending !== undefined && pending.offeredAt < 0) pending.offeredAt = at
+          count("offered")
+        }
+        return
       }
-      case "answerCallbackQuery": {
-        reply(res, 200, `{"ok":true,"result":true}`)
-        const id = typeof body.callback_query_id === "string" ? body.callback_query_id : ""
-        const pending = byCallback.get(id)
-        if (pending) return answer(pending, now(), typeof body.text === "string" ? body.text : undefined)
+      case "MessageSent":
+        if (event.method === "sendMessage") onMessageTo(event.chatId, "text" in event.message ? event.message.text : undefined, undefined)
+        return
+      case "MessageEdited":
+        if (event.method === "editMessageText") {
+          onMessageTo(event.chatId, "text" in event.message ? event.message.text : undefined, event.message.message_id)
+        }
+        return
+      case "CallbackAnswered": {
+        const pending = byCallback.get(event.callbackQueryId)
+        if (pending) return answer(pending, now(), event.text)
         return count("extraReplies")
       }
       default:
-        return reply(res, 200, `{"ok":true,"result":true}`)
+        return
     }
   }
+  const unlisten = emulator.listen(onEvent)
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => {
-      const url = req.url ?? ""
-      const slash = url.lastIndexOf("/")
-      const method = url.slice(slash + 1)
-      if (url.slice(0, slash) !== `/bot${token}`) {
-        return reply(res, 401, JSON.stringify({ ok: false, error_code: 401, description: "Unauthorized" }))
-      }
-      let body: Record<string, unknown> = {}
-      if (chunks.length > 0) {
-        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"))
-        if (typeof parsed === "object" && parsed !== null) body = parsed as Record<string, unknown>
-      }
-      handle(method, body, res)
-    })
-  })
-  server.keepAliveTimeout = 60_000
-  server.headersTimeout = 65_000
-  server.listen(0, "127.0.0.1", onListening)
+  const apiCallsSince = (before: ReturnType<typeof emulator.stats>) => {
+    const after = emulator.stats().requests
+    const calls: Record<string, number> = {}
+    for (const [method, n] of Object.entries(after)) {
+      const delta = n - (before.requests[method] ?? 0)
+      if (delta > 0) calls[method] = delta
+    }
+    return calls
+  }
+  const badRequestsSince = (before: ReturnType<typeof emulator.stats>) =>
+    (emulator.stats().statuses["400"] ?? 0) - (before.statuses["400"] ?? 0)
 
-  const emulator: Emulator = {
-    get apiRoot() {
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    },
+  const load: Load = {
+    emulator,
     setUsers: (countWanted, pace, actionsPerUser = Number.POSITIVE_INFINITY) => {
       paceMs = pace
       const at = now()
       while (users.length < countWanted) {
         const index = users.length
+        const id = virtualUserId(index)
         users.push({
           index,
-          id: virtualUserId(index),
+          id,
+          person: person(id, `User${index + 1}`),
           active: false,
           actionsLeft: 0,
           action: undefined,
@@ -642,7 +520,8 @@ const start = (options: EmulatorOptions, onListening: () => void): EmulatorHandl
         counters: zeroCounters(),
         latency: new Samples(),
         userLatency: new Samples(),
-        byKind: Object.fromEntries(actionKinds.map((k) => [k, new Samples()])) as Record<ActionKind, Samples>
+        byKind: Object.fromEntries(actionKinds.map((k) => [k, new Samples()])) as Record<ActionKind, Samples>,
+        statsAtStart: emulator.stats()
       }
     },
     endWindow: () => {
@@ -662,10 +541,10 @@ const start = (options: EmulatorOptions, onListening: () => void): EmulatorHandl
         byKind: Object.fromEntries(actionKinds.map((k) => [k, w.byKind[k].summary()])) as Record<ActionKind, LatencySummary>,
         unanswered: w.counters.unanswered,
         failures: w.counters.failures,
-        badRequests: w.counters.badRequests,
+        badRequests: badRequestsSince(w.statsAtStart),
         extraReplies: w.counters.extraReplies,
         otherChatMessages: w.counters.otherChatMessages,
-        apiCalls: w.counters.apiCalls,
+        apiCalls: apiCallsSince(w.statsAtStart),
         getUpdatesCalls: w.counters.getUpdatesCalls,
         unconfirmedMean: w.counters.getUpdatesCalls === 0 ? 0 : w.unconfirmedSum / w.counters.getUpdatesCalls,
         unconfirmedMax: w.unconfirmedMax,
@@ -679,58 +558,34 @@ const start = (options: EmulatorOptions, onListening: () => void): EmulatorHandl
         const check = () => {
           const busy = outstanding.size > 0 || users.some((u) => u.active && u.scheduled)
           if (!busy) return resolve(true)
-          if (now() - started > maxMs || closed) return resolve(false)
+          if (now() - started > maxMs || stopped) return resolve(false)
           setTimeout(check, 20)
         }
         check()
       }),
-    firstPoll: (maxMs) =>
-      new Promise<void>((resolve, reject) => {
-        if (polled) return resolve()
-        const timer = setTimeout(() => reject(new Error(`the bot did not call getUpdates within ${maxMs} ms`)), maxMs)
-        firstPollSeen = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      }),
+    firstPoll: emulator.waitUntil(() => (emulator.stats().requests.getUpdates ?? 0) > 0),
     totals: () => ({
       sent: totals.sent,
       offered: totals.offered,
       answered: totals.answered,
       unanswered: totals.unanswered,
       failures: totals.failures,
-      badRequests: totals.badRequests,
+      badRequests: badRequestsSince(statsAtStart),
       extraReplies: totals.extraReplies,
       answeredByKind: { ...answeredByKind },
       answeredBySteps: { ...answeredBySteps },
-      apiCalls: { ...totals.apiCalls }
+      apiCalls: apiCallsSince(statsAtStart)
     }),
     outstanding: () => outstanding.size
   }
 
   return {
-    emulator,
-    close: (done) => {
-      closed = true
+    load,
+    stop: () => {
+      stopped = true
+      unlisten()
       clearInterval(ticker)
       clearInterval(expirer)
-      if (waiter) {
-        clearTimeout(waiter.timer)
-        reply(waiter.res, 200, `{"ok":true,"result":[]}`)
-        waiter = undefined
-      }
-      server.closeAllConnections()
-      server.close(() => done())
     }
   }
 }
-
-const reply = (res: ServerResponse, status: number, json: string) => {
-  if (res.writableEnded || res.destroyed) return
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(json) }).end(json)
-}
-
-const chatOf = (chatId: unknown) =>
-  typeof chatId === "number" && chatId > 0
-    ? { id: chatId, type: "private", first_name: "User" }
-    : { id: typeof chatId === "number" ? chatId : Number(chatId) || -1001, type: "channel", title: "Channel" }
