@@ -521,20 +521,22 @@ const make = (options: EmulatorOptions) =>
         while (at > head && (queue[at - 1] as Queued).id > item.id) at--
         queue.splice(at, 0, item)
       }
-      const query = update.callback_query
+      // Raw updates may be deliberately malformed (tests of hostile input): every field is read defensively here.
+      const query: Partial<NonNullable<Update["callback_query"]>> | undefined = update.callback_query
       if (query !== undefined) {
-        const chatId = query.message?.chat.id ?? query.from.id
-        callbacks.set(query.id, chatId)
-        meet(query.from)
+        const chatId = query.message?.chat?.id ?? query.from?.id
+        if (query.id !== undefined && chatId !== undefined) callbacks.set(query.id, chatId)
+        if (query.from !== undefined) meet(query.from)
         // A press names a message of the chat: a raw update's stand-in becomes that message if the chat lacks it.
         const pressed = query.message
-        if (pressed !== undefined && "date" in pressed && pressed.date !== 0) {
+        if (pressed !== undefined && pressed.chat !== undefined && "date" in pressed && pressed.date !== 0) {
           const chat = chatRecord(pressed.chat.id)
           if (!chat.messages.has(pressed.message_id)) store(chat, pressed as Message, true)
         }
       }
       const from = update.message?.from ?? update.edited_message?.from
-      if (from !== undefined && update.message?.chat.type !== "group" && update.message?.chat.type !== "supergroup") meet(from)
+      const chatType = update.message?.chat?.type
+      if (from !== undefined && chatType !== "group" && chatType !== "supergroup") meet(from)
     }
 
     const confirm = (offset: unknown) => {

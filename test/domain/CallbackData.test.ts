@@ -42,7 +42,7 @@ const bytes = (text: string) => new TextEncoder().encode(text).length
 describe("CallbackData", () => {
   it("tags - lists every action exactly once", () => {
     assert.deepStrictEqual([...CallbackData.tags].sort(), Object.keys(examples).sort())
-    assert.strictEqual(new Set(CallbackData.tags).size, 21)
+    assert.strictEqual(new Set(CallbackData.tags).size, 23)
   })
 
   it("toString/fromString - round trip for every action with maximal ids and pages, within 64 bytes", () => {
