@@ -264,7 +264,8 @@ const make = (options: DispatcherOptions) =>
               : Effect.gen(function* () {
                   if (last) {
                     yield* Effect.logError("update failed outside the router", cause)
-                    yield* apologise(update)
+                    // Not after a commit: its answer is in the outbox.
+                    if (!(yield* Ref.get(claimed))) yield* apologise(update)
                   } else {
                     yield* Effect.logWarning("update failed outside the router; it will be tried again", cause)
                   }
@@ -324,8 +325,8 @@ const make = (options: DispatcherOptions) =>
             entry.finished = true
           } else if (claimed) {
             // Its writes committed (recording it) before it failed: another try would only repeat what they did not
-            // cover, so it ends here; a try before the last has not told its user anything yet.
-            if (!last) yield* apologise(update)
+            // cover, so it ends here. No apology: the answer to what was stored is in the outbox (Courier.commit), and
+            // "please try again" would make the user repeat a write that is already stored.
             entry.finished = true
           } else {
             if (!attempts.countFirst && Option.isSome(attempts.count)) yield* countTry(attempts.count.value, updateId)
