@@ -62,7 +62,7 @@ const make = (options: AdminNotificationsOptions) =>
       notify: Effect.fn("AdminNotifications.notify")(function* (topic, message, notifyOptions) {
         const at = yield* now
         const delay = notifyOptions?.delayed === true && jitterMillis > 0 ? yield* Random.nextIntBetween(0, jitterMillis) : 0
-        yield* outbox.enqueue(
+        yield* outbox.add(
           options.adminIds.map((admin) => ({
             dedupeKey: noticeKey(topic, admin),
             kind: "admin_notice",
@@ -79,7 +79,7 @@ const make = (options: AdminNotificationsOptions) =>
         // Copies nobody holds yet are simply not sent; an earlier closing still waiting is replaced by this one.
         const copies = yield* outbox.supersede(topic, "admin_notice", at)
         yield* outbox.supersede(topic, "admin_close", at)
-        yield* outbox.enqueue(
+        yield* outbox.add(
           copies.flatMap((copy) =>
             copy.chatId === null
               ? []
@@ -100,7 +100,7 @@ const make = (options: AdminNotificationsOptions) =>
 
       alert: Effect.fn("AdminNotifications.alert")(function* (key, text) {
         const at = yield* now
-        yield* outbox.enqueue(
+        yield* outbox.add(
           options.adminIds.map((admin) => ({
             dedupeKey: `${key}:${admin}`,
             kind: "admin_alert",

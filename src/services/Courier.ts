@@ -10,18 +10,24 @@
 // - A row is sent only by a courier holding its lease (`locked_until`); a courier that died releases nothing, so its
 //   rows wait for their lease to end. An inline answer is stored already held by the committing process for
 //   `inlineLease`, so no second courier sends it while the first is about to.
-// - Sending a row and recording that it was sent are one uninterruptible step, bounded by `sendTimeout`: an interrupted
-//   courier (shutdown) leaves no row sent but unrecorded. Only a process killed between Telegram's answer and the
-//   record can make a call go out twice.
-import { Cause, Clock, Context, Deferred, Duration, Effect, Layer, Metric, Option, Ref, Schedule } from "effect"
+// - An attempt starts only if it can end, and its outcome be recorded, before the row's lease does (`sendTimeout` +
+//   `recordMargin`); otherwise the row is given back unsent. So no other courier can take a row over while it is
+//   being sent, whatever the Bot API's speed, a second attempt (an edit that falls back to a send) or a slow commit.
+// - Sending a row and recording that it was sent are one uninterruptible step, bounded by the lease: an interrupted
+//   courier (shutdown) leaves no row sent but unrecorded, and gives back the rows of its round it has not started.
+//   Only a send whose outcome is lost can go out twice: the process killed between Telegram's answer and the record,
+//   or the answer itself lost (a timeout, a connection cut after Telegram acted).
+// - Outcomes are recorded in groups: attempts that end while a record is being written are recorded together by the
+//   next one, so a busy bot spends about one statement per group rather than one per answer.
+import { Cause, Clock, Context, Data, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Random, Ref, Schedule } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import * as BotCall from "../domain/BotCall.ts"
 import * as Channel from "../domain/Channel.ts"
 import type { ConfessionId } from "../domain/Ids.ts"
-import { type Claimed, type Kind, type NewMessage, type Outcome, Outbox } from "../sql/Outbox.ts"
+import { type Batch, type Claimed, CurrentBatch, type Kind, type NewMessage, type Outcome, Outbox } from "../sql/Outbox.ts"
 import { type AlreadyProcessed, CurrentUpdate, Processed } from "../sql/Processed.ts"
 import { AdminNotifications } from "./AdminNotifications.ts"
-import { Telegram, type TelegramError } from "./Telegram.ts"
+import { type Performed, Telegram, type TelegramError } from "./Telegram.ts"
 
 /** A call to deliver after the current write commits. */
 export interface Message {
@@ -56,6 +62,8 @@ export interface CourierOptions {
   readonly inlineLease?: Duration.Input
   /** Longest a single call may take before it counts as a network failure. */
   readonly sendTimeout?: Duration.Input
+  /** Time kept free at the end of a lease for recording an attempt's outcome. */
+  readonly recordMargin?: Duration.Input
   /** How often an idle courier looks for due rows (a commit in this process wakes it at once). */
   readonly pollInterval?: Duration.Input
   /** First retry delay; doubles per attempt up to `backoffCap`. */
@@ -65,6 +73,8 @@ export interface CourierOptions {
   readonly maxAttempts?: number
   /** Finished rows are kept this long. */
   readonly retention?: Duration.Input
+  /** How often the pending-rows gauges are read while nothing is delivered (after deliveries: at most once a second). */
+  readonly statsInterval?: Duration.Input
   /** Failures of a channel post after which the admins are alerted, whatever the reason. */
   readonly alertAfterAttempts?: number
   /**
@@ -80,11 +90,13 @@ export const defaults = {
   lease: "1 minute",
   inlineLease: "30 seconds",
   sendTimeout: "15 seconds",
+  recordMargin: "5 seconds",
   pollInterval: "1 second",
   backoffBase: "1 second",
   backoffCap: "5 minutes",
   maxAttempts: 25,
   retention: "7 days",
+  statsInterval: "15 seconds",
   alertAfterAttempts: 3
 } as const
 
@@ -92,9 +104,10 @@ export class Courier extends Context.Service<
   Courier,
   {
     /**
-     * Runs `effect` as the current update's one claiming transaction: the calls it queues (`send`, `answer`) are stored
-     * with its writes or not at all. After the commit the answers go out at once and the courier is woken for the rest;
-     * a failure to send them then is the courier's business, never the caller's.
+     * Runs `effect` as the current update's one claiming transaction: the calls it queues (`send`, `answer`, the
+     * admins' notices) are stored with its writes, in one statement just before the commit, or not at all. After the
+     * commit the answers go out at once and the courier is woken for what is due; a failure to send them then is the
+     * courier's business, never the caller's. Inside another `commit`, it is part of that one.
      */
     readonly commit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError | AlreadyProcessed, R>
     /** Queues calls to other people; inside `commit`, they are stored by its transaction. */
@@ -119,15 +132,14 @@ const oldestGauge = Metric.gauge("confessions_outbox_oldest_pending_seconds", {
   description: "Age of the oldest outbox row still waiting"
 })
 
-/** What the current `commit` stored for sending inline. */
-interface InlineRow {
-  readonly id: number
-  readonly call: BotCall.BotCall
-}
+/** An attempt that could not end within its row's lease: not made, the row goes back. */
+class OutOfLease extends Data.TaggedError("OutOfLease")<{}> {}
 
-const InlineAnswers = Context.Reference<Array<InlineRow> | undefined>("confessions/services/Courier/InlineAnswers", {
-  defaultValue: () => undefined
-})
+/** A caller's outcomes waiting in the group record; `lead` hands it the next group to write. */
+interface Ticket {
+  readonly outcomes: ReadonlyArray<Outcome>
+  readonly done: Deferred.Deferred<"recorded" | "lead", SqlError>
+}
 
 const make = (options: CourierOptions) =>
   Effect.gen(function* () {
@@ -141,12 +153,15 @@ const make = (options: CourierOptions) =>
     const leaseMillis = millis(options.lease ?? defaults.lease)
     const inlineLeaseMillis = millis(options.inlineLease ?? defaults.inlineLease)
     const sendTimeout = Duration.fromInputUnsafe(options.sendTimeout ?? defaults.sendTimeout)
+    // What an attempt needs before its lease ends: the longest call, and the record of its outcome.
+    const attemptBudget = Duration.toMillis(sendTimeout) + millis(options.recordMargin ?? defaults.recordMargin)
     const pollInterval = Duration.fromInputUnsafe(options.pollInterval ?? defaults.pollInterval)
     const backoffBase = millis(options.backoffBase ?? defaults.backoffBase)
     const backoffCap = millis(options.backoffCap ?? defaults.backoffCap)
     const maxAttempts = options.maxAttempts ?? defaults.maxAttempts
     const retentionMillis = millis(options.retention ?? defaults.retention)
     const alertAfterAttempts = options.alertAfterAttempts ?? defaults.alertAfterAttempts
+    const statsInterval = Duration.fromInputUnsafe(options.statsInterval ?? defaults.statsInterval)
 
     const now = Effect.map(Clock.currentTimeMillis, (at) => new Date(at))
     const later = (at: Date, delay: number) => new Date(at.getTime() + delay)
@@ -161,6 +176,9 @@ const make = (options: CourierOptions) =>
     const roundsRunning = yield* Ref.make(0)
     const roundEnded = yield* Ref.make(yield* Deferred.make<void>())
     const answerSeq = yield* Ref.make(0)
+    // Set when the layer closes: rounds give back the rows they have not started.
+    const stopping = yield* Ref.make(false)
+    const lastStats = yield* Ref.make(Number.NEGATIVE_INFINITY)
 
     const backoff = (attempts: number) => Math.min(backoffCap, backoffBase * 2 ** Math.max(0, attempts - 1))
 
@@ -199,17 +217,27 @@ const make = (options: CourierOptions) =>
       }
     }
 
-    /** One row: the call, and a new message when an answer's message to edit is gone. Never fails. */
-    const deliver = (row: Claimed): Effect.Effect<Outcome> =>
+    /** The row handed back unsent, due at once (its lease is released when the outcome is recorded). */
+    const givenBack = (row: Claimed, at: Date, why: string): Outcome => ({ _tag: "Retry", id: row.id, dueAt: at, error: why })
+
+    /**
+     * One row, and a new message when an answer's message to edit is gone; every attempt must be able to end before
+     * `leaseEnd` (epoch millis) leaves room for the record. Never fails.
+     */
+    const deliver = (row: Claimed, leaseEnd: number): Effect.Effect<Outcome> =>
       Effect.gen(function* () {
         const call = resolve(row)
         if (Option.isNone(call)) return { _tag: "Skipped", id: row.id, reason: "its parent sent nothing" } satisfies Outcome
-        const attempt = (stored: BotCall.BotCall) =>
-          telegram.perform(stored).pipe(
-            Effect.timeoutOrElse({
-              duration: sendTimeout,
-              orElse: () => Effect.die(new Error(`no answer from the Bot API within ${Duration.format(sendTimeout)}`))
-            })
+        const attempt = (stored: BotCall.BotCall): Effect.Effect<Performed, TelegramError | OutOfLease> =>
+          Effect.flatMap(Clock.currentTimeMillis, (start): Effect.Effect<Performed, TelegramError | OutOfLease> =>
+            start + attemptBudget > leaseEnd
+              ? Effect.fail(new OutOfLease())
+              : telegram.perform(stored).pipe(
+                  Effect.timeoutOrElse({
+                    duration: sendTimeout,
+                    orElse: () => Effect.die(new Error(`no answer from the Bot API within ${Duration.format(sendTimeout)}`))
+                  })
+                )
           )
         const stored = call.value
         const instead =
@@ -219,20 +247,27 @@ const make = (options: CourierOptions) =>
         const result = yield* Effect.result(
           instead === undefined
             ? attempt(stored)
-            : attempt(stored).pipe(Effect.catchIf(isGoneError, () => attempt(instead)))
+            : attempt(stored).pipe(
+                Effect.catchIf(
+                  (error): error is TelegramError => error._tag === "TelegramError" && isGoneError(error),
+                  () => attempt(instead)
+                )
+              )
         )
         const at = yield* now
         if (result._tag === "Success") {
           return { _tag: "Delivered", id: row.id, messageId: result.success.messageId, postOf: row.postOf } satisfies Outcome
         }
-        const outcome = outcomeOf(row, result.failure, at)
-        if (result.failure.reason._tag === "RateLimited") {
+        const failure = result.failure
+        if (failure._tag === "OutOfLease") return givenBack(row, at, "not reached within its lease")
+        const outcome = outcomeOf(row, failure, at)
+        if (failure.reason._tag === "RateLimited") {
           const until = outcome._tag === "Retry" ? outcome.dueAt.getTime() : at.getTime()
           yield* Ref.update(pausedUntil, (current) => Math.max(current, until))
         }
-        if (row.kind === "channel_post" && row.postOf !== null && (isPermanent(result.failure) || row.attempts >= alertAfterAttempts)) {
+        if (row.kind === "channel_post" && row.postOf !== null && (isPermanent(failure) || row.attempts >= alertAfterAttempts)) {
           yield* admins
-            .alert(`confession:${row.postOf}:post-failing`, options.texts.channelPostFailing(row.postOf, result.failure.message))
+            .alert(`confession:${row.postOf}:post-failing`, options.texts.channelPostFailing(row.postOf, failure.message))
             .pipe(Effect.catchCause((cause) => Effect.logWarning("could not alert the admins about a failing channel post", cause)))
         }
         return outcome
@@ -247,10 +282,51 @@ const make = (options: CourierOptions) =>
         )
       )
 
-    const record = (rows: ReadonlyArray<Claimed>, outcomes: ReadonlyArray<Outcome>) =>
+    // The group record: one writer at a time; outcomes that arrive meanwhile wait, and the first of them writes them
+    // all next. Every step that touches `queue` or `writing` is synchronous, so none is lost between two writers.
+    const queue: Array<Ticket> = []
+    let writing = false
+
+    /** A statement that failed once (a deadlock with a moderation, a dropped connection) is tried a few times more. */
+    const finish = (outcomes: ReadonlyArray<Outcome>) =>
+      Effect.flatMap(now, (at) => outbox.finish(outcomes, at)).pipe(
+        Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 4 })
+      )
+
+    /** Records `outcomes` (with whatever else is waiting) and releases their leases; call it uninterruptibly. */
+    const recordOutcomes = (outcomes: ReadonlyArray<Outcome>) =>
       Effect.gen(function* () {
-        yield* outbox.finish(outcomes, yield* now)
-        const kinds = new Map(rows.map((row) => [row.id, row.kind]))
+        if (outcomes.length === 0) return
+        const ticket: Ticket = { outcomes, done: yield* Deferred.make<"recorded" | "lead", SqlError>() }
+        const leads = yield* Effect.sync(() => {
+          if (writing) {
+            queue.push(ticket)
+            return false
+          }
+          writing = true
+          return true
+        })
+        if (!leads && (yield* Deferred.await(ticket.done)) === "recorded") return
+        const group = [ticket, ...queue.splice(0)]
+        const exit = yield* Effect.exit(finish(group.flatMap((entry) => entry.outcomes)))
+        for (const entry of group) {
+          if (entry !== ticket) yield* Deferred.done(entry.done, Exit.map(exit, () => "recorded" as const))
+        }
+        const next = yield* Effect.sync(() => {
+          const first = queue.shift()
+          if (first === undefined) writing = false
+          return first
+        })
+        if (next !== undefined) yield* Deferred.succeed(next.done, "lead")
+        yield* exit
+      }).pipe(
+        // A waiter that went away would strand the group handed to it, and every record after it.
+        Effect.uninterruptible
+      )
+
+    const record = (kinds: ReadonlyMap<number, Kind>, outcomes: ReadonlyArray<Outcome>) =>
+      Effect.gen(function* () {
+        yield* recordOutcomes(outcomes)
         for (const outcome of outcomes) {
           yield* Metric.update(
             Metric.withAttributes(deliveries, { kind: kinds.get(outcome.id) ?? "answer", outcome: outcome._tag.toLowerCase() }),
@@ -259,32 +335,42 @@ const make = (options: CourierOptions) =>
         }
       })
 
+    const refreshStats = Effect.gen(function* () {
+      const at = yield* now
+      yield* Ref.set(lastStats, at.getTime())
+      const stats = yield* outbox.pendingStats(at)
+      yield* Metric.update(pendingGauge, stats.pending)
+      yield* Metric.update(oldestGauge, stats.oldestSeconds)
+    })
+
+    /** After deliveries the gauges follow at once, but at most once a second. */
+    const statsAfterRound = Effect.gen(function* () {
+      if ((yield* Clock.currentTimeMillis) - (yield* Ref.get(lastStats)) < 1000) return
+      yield* refreshStats.pipe(Effect.catchCause((cause) => Effect.logWarning("reading the outbox's size failed", cause)))
+    })
+
     /**
-     * Claims due rows, delivers them (one chat's rows in order, chats at once), records the outcomes. A row whose
-     * turn comes too late to finish within its lease is given back unsent, so no other courier can take it over
-     * while it is being sent.
+     * Claims due rows, delivers them (one chat's rows in order, chats at once), records the outcomes. A row whose turn
+     * comes too late to finish within its lease, or after the layer began to close, is given back unsent.
      */
     const round = Effect.gen(function* () {
       const at = yield* now
       if ((yield* Ref.get(pausedUntil)) > at.getTime()) return 0
-      const claimed = yield* outbox.claimDue(at, batch, later(at, leaseMillis))
+      const leaseUntil = later(at, leaseMillis)
+      const claimed = yield* outbox.claimDue(at, batch, leaseUntil)
       if (claimed.length === 0) return 0
-      const lastStart = at.getTime() + leaseMillis - Duration.toMillis(sendTimeout)
-      const inTime = (row: Claimed) =>
-        Effect.flatMap(Clock.currentTimeMillis, (start): Effect.Effect<Outcome> =>
-          start <= lastStart
-            ? deliver(row)
-            : Effect.succeed({ _tag: "Retry", id: row.id, dueAt: new Date(start), error: "not reached within its lease" })
+      const inTurn = (row: Claimed): Effect.Effect<Outcome> =>
+        Effect.flatMap(Ref.get(stopping), (stop) =>
+          stop ? Effect.map(now, (when) => givenBack(row, when, "given back at shutdown")) : deliver(row, leaseUntil.getTime())
         )
       const byChat = new Map<string, Array<Claimed>>()
       for (const row of claimed) {
         const chat = String(BotCall.chatOf(row.call) ?? `callback:${row.id}`)
         byChat.set(chat, [...(byChat.get(chat) ?? []), row])
       }
-      const outcomes = yield* Effect.forEach([...byChat.values()], (rows) => Effect.forEach(rows, inTime), {
-        concurrency
-      })
-      yield* record(claimed, outcomes.flat())
+      const outcomes = yield* Effect.forEach([...byChat.values()], (rows) => Effect.forEach(rows, inTurn), { concurrency })
+      yield* record(new Map(claimed.map((row) => [row.id, row.kind])), outcomes.flat())
+      yield* statsAfterRound
       return claimed.length
     }).pipe(Effect.uninterruptible)
 
@@ -315,15 +401,12 @@ const make = (options: CourierOptions) =>
         if (delivered < batch) yield* idleWait
       }).pipe(Effect.forever, Effect.forkScoped)
     }
+    // Runs before the fiber is interrupted (finalizers run last-added first): its round in progress stops starting rows.
+    yield* Effect.addFinalizer(() => Ref.set(stopping, true))
 
-    const refreshStats = Effect.gen(function* () {
-      const stats = yield* outbox.pendingStats(yield* now)
-      yield* Metric.update(pendingGauge, stats.pending)
-      yield* Metric.update(oldestGauge, stats.oldestSeconds)
-    })
     yield* refreshStats.pipe(
       Effect.catchCause((cause) => Effect.logWarning("reading the outbox's size failed", cause)),
-      Effect.repeat(Schedule.spaced("15 seconds")),
+      Effect.repeat(Schedule.spaced(statsInterval)),
       Effect.forkScoped
     )
     yield* Effect.gen(function* () {
@@ -336,43 +419,87 @@ const make = (options: CourierOptions) =>
       Effect.forkScoped
     )
 
-    const store = (messages: ReadonlyArray<NewMessage>) => Effect.flatMap(now, (at) => outbox.enqueue(messages, at))
-
-    /** Sends what `commit` stored for inline delivery and records it; a failure gives the row back to the fiber. */
-    const deliverInline = (rows: ReadonlyArray<InlineRow>) =>
+    /**
+     * Sends the answers a commit stored, each only while it can end within the lease it was stored with, and records
+     * them; a row that failed or could not be tried goes back to the fiber at once.
+     */
+    const deliverInline = (rows: ReadonlyArray<{ readonly id: number; readonly call: BotCall.BotCall; readonly leaseEnd: number }>) =>
       Effect.gen(function* () {
         if (rows.length === 0) return
-        const claimed: Array<Claimed> = rows.map((row) => ({
-          id: row.id,
-          kind: "answer",
-          topic: null,
-          call: row.call,
-          attempts: 1,
-          createdAt: new Date(0),
-          postOf: null,
-          parentMessageId: undefined
-        }))
-        const outcomes = yield* Effect.forEach(claimed, deliver)
-        // A transient failure goes back to the fiber at once instead of waiting for its back-off.
+        const outcomes: Array<Outcome> = []
+        for (const row of rows) {
+          const claimed: Claimed = {
+            id: row.id,
+            kind: "answer",
+            topic: null,
+            call: row.call,
+            attempts: 0,
+            createdAt: new Date(0),
+            postOf: null,
+            parentMessageId: undefined
+          }
+          outcomes.push(yield* deliver(claimed, row.leaseEnd))
+        }
         const at = yield* now
+        // A transient failure goes back to the fiber at once instead of waiting for its back-off.
         yield* record(
-          claimed,
+          new Map(rows.map((row) => [row.id, "answer" as const])),
           outcomes.map((outcome) => (outcome._tag === "Retry" ? { ...outcome, dueAt: at } : outcome))
         )
         if (outcomes.some((outcome) => outcome._tag === "Retry")) yield* wake
       }).pipe(
-        Effect.uninterruptible,
         Effect.catchCause((cause) => Effect.logWarning("recording an answer failed; the courier sends it after its lease", cause))
       )
+
+    /** Stores a write's batch (its last statement before the commit); says what to send inline and whether to wake. */
+    const flush = (pending: Batch) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const ids = yield* outbox.enqueue(pending.messages, at)
+        const inline = pending.messages.flatMap((message) => {
+          const id = ids.get(message.dedupeKey)
+          return id === undefined || message.lockedUntil === undefined
+            ? []
+            : [{ id, call: message.call, leaseEnd: message.lockedUntil.getTime() }]
+        })
+        // Rows due now that nobody holds: the fiber should look at once. Later ones (a jittered notice) it finds itself.
+        const dueNow = pending.messages.some(
+          (message) => message.lockedUntil === undefined && message.dueAt.getTime() <= at.getTime() && ids.has(message.dedupeKey)
+        )
+        return { inline, dueNow }
+      })
+
+    /** Stores calls: in the current write's batch, or at once (then the fiber is woken). */
+    const store = (messages: ReadonlyArray<NewMessage>) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        yield* outbox.add(messages, at)
+        if ((yield* CurrentBatch) === undefined) yield* wake
+      })
 
     return Courier.of({
       commit: (effect) =>
         Effect.gen(function* () {
-          const inline: Array<InlineRow> = []
-          const result = yield* processed.transaction(Effect.provideService(effect, InlineAnswers, inline))
-          yield* wake
-          yield* deliverInline(inline)
-          return result
+          // Inside another commit: its calls join that write, and go out after it commits.
+          if ((yield* CurrentBatch) !== undefined) return yield* effect
+          const pending: Batch = { messages: [] }
+          // Once the transaction is over, nothing may stop the answers from going out (or back to the fiber): an
+          // interruption after the commit would leave them held by an inline lease nobody serves.
+          return yield* Effect.uninterruptibleMask((restore) =>
+            Effect.gen(function* () {
+              const [result, stored] = yield* restore(
+                processed.transaction(
+                  Effect.gen(function* () {
+                    const result = yield* Effect.provideService(effect, CurrentBatch, pending)
+                    return [result, yield* flush(pending)] as const
+                  })
+                )
+              )
+              if (stored.dueNow) yield* wake
+              yield* deliverInline(stored.inline)
+              return result
+            })
+          )
         }),
 
       send: Effect.fn("Courier.send")(function* (messages) {
@@ -393,29 +520,23 @@ const make = (options: CourierOptions) =>
       answer: Effect.fn("Courier.answer")(function* (calls) {
         if (calls.length === 0) return
         const at = yield* now
-        const inline = yield* InlineAnswers
+        const inCommit = (yield* CurrentBatch) !== undefined
         const update = yield* CurrentUpdate
+        // Unique per call: one update may answer more than once (two calls, two commits).
         const seq = yield* Ref.getAndUpdate(answerSeq, (n) => n + 1)
-        const prefix = Option.match(update, {
-          onNone: () => `answer:${at.getTime()}:${seq}`,
-          onSome: (current) => `answer:${current.updateId}`
-        })
-        const keyed = calls.map((call, index) => ({ key: `${prefix}:${index}`, call }))
-        const ids = yield* store(
-          keyed.map(({ key, call }) => ({
-            dedupeKey: key,
+        const prefix = Option.isSome(update)
+          ? `answer:${update.value.updateId}:${seq}`
+          : `answer:t${at.getTime()}:${yield* Random.nextIntBetween(0, 2 ** 31)}:${seq}`
+        yield* store(
+          calls.map((call, index) => ({
+            dedupeKey: `${prefix}:${index}`,
             kind: "answer" as const,
             call,
             dueAt: at,
-            lockedUntil: inline === undefined ? undefined : later(at, inlineLeaseMillis)
+            // Held for this process, which sends it right after the commit; outside a commit the fiber sends it.
+            lockedUntil: inCommit ? later(at, inlineLeaseMillis) : undefined
           }))
         )
-        if (inline !== undefined) {
-          for (const { key, call } of keyed) {
-            const id = ids.get(key)
-            if (id !== undefined) inline.push({ id, call })
-          }
-        }
       }),
 
       settle: Effect.gen(function* () {

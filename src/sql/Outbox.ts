@@ -65,6 +65,19 @@ export interface Superseded {
   readonly chatId: string | null
 }
 
+/**
+ * The calls a write stores, collected while it runs (`add` inside `CurrentBatch`) and stored by one `enqueue` just
+ * before it commits (see Courier.commit): one statement per write however many services queued calls. Rows added to a
+ * batch are not in the table until then, so `supersede` in the same write does not see them.
+ */
+export interface Batch {
+  readonly messages: Array<NewMessage>
+}
+
+export const CurrentBatch = Context.Reference<Batch | undefined>("confessions/sql/Outbox/CurrentBatch", {
+  defaultValue: () => undefined
+})
+
 export interface PendingStats {
   readonly pending: number
   /** Seconds since the oldest pending row was stored; 0 when none. */
@@ -74,8 +87,13 @@ export interface PendingStats {
 export class Outbox extends Context.Service<
   Outbox,
   {
-    /** Stores calls (one statement); returns the ids of the rows it stored, by dedupe key. */
+    /**
+     * Stores calls (one statement; of calls with the same key, the first); returns the ids of the rows it stored, by
+     * dedupe key.
+     */
     readonly enqueue: (messages: ReadonlyArray<NewMessage>, now: Date) => Effect.Effect<ReadonlyMap<string, number>, SqlError>
+    /** Adds calls to the current write's `CurrentBatch`; without one, stores them at once. */
+    readonly add: (messages: ReadonlyArray<NewMessage>, now: Date) => Effect.Effect<void, SqlError>
     /** Claims up to `limit` due rows until `leaseUntil`, oldest due first. */
     readonly claimDue: (now: Date, limit: number, leaseUntil: Date) => Effect.Effect<ReadonlyArray<Claimed>, SqlError>
     /** Records how attempts ended (one statement for all of them) and releases their leases. */
@@ -99,43 +117,54 @@ export class Outbox extends Context.Service<
       const sql = yield* SqlClient.SqlClient
       const encodeCall = Schema.encodeSync(BotCallFromJson)
 
+      const enqueue = Effect.fnUntraced(function* (all: ReadonlyArray<NewMessage>, now: Date) {
+        // One row per key: a second row with a key already in the statement could not name its parent unambiguously.
+        const seen = new Set<string>()
+        const messages = all.filter((message) => !seen.has(message.dedupeKey) && seen.add(message.dedupeKey))
+        if (messages.length === 0) return new Map<string, number>()
+        const input = messages.map((message, ord) => ({
+          ord,
+          dedupe_key: message.dedupeKey,
+          kind: message.kind,
+          topic: message.topic ?? null,
+          call: encodeCall(message.call),
+          parent_key: message.parentKey ?? null,
+          due_at: message.dueAt.toISOString(),
+          locked_until: message.lockedUntil?.toISOString() ?? null,
+          post_of: message.postOf ?? null
+        }))
+        // Ids are drawn first, so a row can name a parent stored by the same statement.
+        const rows = yield* sql<{ readonly id: unknown; readonly dedupeKey: string }>`
+          with input as (
+            select * from json_to_recordset(${JSON.stringify(input)}::json) as x(
+              ord int, dedupe_key text, kind text, topic text, call text, parent_key text,
+              due_at timestamptz, locked_until timestamptz, post_of bigint)
+          ), ids as (
+            select ord, dedupe_key, nextval(pg_get_serial_sequence('outbox', 'id')) as id from input
+          )
+          insert into outbox (id, dedupe_key, kind, topic, call, parent_id, due_at, locked_until, on_delivered, created_at)
+          select ids.id, x.dedupe_key, x.kind, x.topic, x.call,
+            coalesce(
+              (select i.id from ids i where i.dedupe_key = x.parent_key),
+              (select o.id from outbox o where o.dedupe_key = x.parent_key)
+            ),
+            x.due_at, x.locked_until,
+            case when x.post_of is null then null else json_build_object('postOf', x.post_of)::text end,
+            ${now.toISOString()}::timestamptz
+          from input x join ids on ids.ord = x.ord
+          order by x.ord
+          on conflict (dedupe_key) do nothing
+          returning id, dedupe_key`
+        return new Map(rows.map((row) => [row.dedupeKey, Number(row.id)]))
+      })
+
       return Outbox.of({
-        enqueue: Effect.fnUntraced(function* (messages, now) {
-          if (messages.length === 0) return new Map()
-          const input = messages.map((message, ord) => ({
-            ord,
-            dedupe_key: message.dedupeKey,
-            kind: message.kind,
-            topic: message.topic ?? null,
-            call: encodeCall(message.call),
-            parent_key: message.parentKey ?? null,
-            due_at: message.dueAt.toISOString(),
-            locked_until: message.lockedUntil?.toISOString() ?? null,
-            post_of: message.postOf ?? null
-          }))
-          // Ids are drawn first, so a row can name a parent stored by the same statement.
-          const rows = yield* sql<{ readonly id: unknown; readonly dedupeKey: string }>`
-            with input as (
-              select * from json_to_recordset(${JSON.stringify(input)}::json) as x(
-                ord int, dedupe_key text, kind text, topic text, call text, parent_key text,
-                due_at timestamptz, locked_until timestamptz, post_of bigint)
-            ), ids as (
-              select ord, dedupe_key, nextval(pg_get_serial_sequence('outbox', 'id')) as id from input
-            )
-            insert into outbox (id, dedupe_key, kind, topic, call, parent_id, due_at, locked_until, on_delivered, created_at)
-            select ids.id, x.dedupe_key, x.kind, x.topic, x.call,
-              coalesce(
-                (select i.id from ids i where i.dedupe_key = x.parent_key),
-                (select o.id from outbox o where o.dedupe_key = x.parent_key)
-              ),
-              x.due_at, x.locked_until,
-              case when x.post_of is null then null else json_build_object('postOf', x.post_of)::text end,
-              ${now.toISOString()}::timestamptz
-            from input x join ids on ids.ord = x.ord
-            order by x.ord
-            on conflict (dedupe_key) do nothing
-            returning id, dedupe_key`
-          return new Map(rows.map((row) => [row.dedupeKey, Number(row.id)]))
+        enqueue,
+
+        add: Effect.fnUntraced(function* (messages, now) {
+          const batch = yield* CurrentBatch
+          if (batch === undefined) yield* enqueue(messages, now)
+          else batch.messages.push(...messages)
         }),
 
         claimDue: Effect.fnUntraced(function* (now, limit, leaseUntil) {

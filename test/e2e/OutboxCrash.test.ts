@@ -32,8 +32,8 @@ type Stop =
   | { readonly _tag: "BeforeCommit"; readonly name: string }
   | { readonly _tag: "Refused"; readonly name: string; readonly calls: ReadonlyArray<readonly [method: string, chatId: number]> }
 
-const beforeCommit: Stop = { _tag: "BeforeCommit", name: "the act, before its commit" }
-const refused = (name: string, ...calls: ReadonlyArray<readonly [string, number]>): Stop => ({ _tag: "Refused", name, calls })
+const beforeCommit: Stop = { _tag: "BeforeCommit", name: "before the act commits" }
+const refused = (step: string, ...calls: ReadonlyArray<readonly [string, number]>): Stop => ({ _tag: "Refused", name: `at ${step}`, calls })
 
 type World = Restartable.World
 type Running = Restartable.Running
@@ -60,7 +60,7 @@ const killAt = (world: World, first: Running, stop: Stop, actor: Person, act: Ef
       yield* world.attempted(
         mark,
         (call) => stop.calls.some(([method, chatId]) => call.method === method && String(call.chatId) === String(chatId)),
-        `a refused call of ${stop.name}`
+        `a refused call ${stop.name}`
       )
     }
     yield* first.kill
@@ -127,7 +127,7 @@ describe("Outbox crash recovery", () => {
       refused("the author's confirmation", ["editMessageText", ann.id], ["answerCallbackQuery", ann.id]),
       refused("the admins' notices", ["sendMessage", bea.id], ["sendMessage", cal.id])
     ]) {
-      scenario(`killed at ${stop.name}: the confession once, the author confirmed once, each admin notified once`, () =>
+      scenario(`killed ${stop.name}: the confession once, the author confirmed once, each admin notified once`, () =>
         Effect.gen(function* () {
           const world = yield* Restartable.make()
           const first = yield* world.start()
@@ -177,7 +177,7 @@ describe("Outbox crash recovery", () => {
       refused("the author's notice", ["sendMessage", ann.id]),
       refused("the admins' copies", ["editMessageText", bea.id], ["editMessageText", cal.id])
     ]) {
-      scenario(`killed at ${stop.name}: posted once, the author told once with the link, every copy closed`, () =>
+      scenario(`killed ${stop.name}: posted once, the author told once with the link, every copy closed`, () =>
         Effect.gen(function* () {
           const world = yield* Restartable.make()
           const first = yield* world.start()
@@ -221,7 +221,7 @@ describe("Outbox crash recovery", () => {
       refused("the author's notice", ["sendMessage", ann.id]),
       refused("the admins' copies", ["editMessageText", bea.id], ["editMessageText", cal.id])
     ]) {
-      scenario(`killed at ${stop.name}: the author told once, every copy closed, the admin asked for a reason once`, () =>
+      scenario(`killed ${stop.name}: the author told once, every copy closed, the admin asked for a reason once`, () =>
         Effect.gen(function* () {
           const world = yield* Restartable.make()
           const first = yield* world.start()
@@ -254,7 +254,7 @@ describe("Outbox crash recovery", () => {
       refused("the admin's answer", ["sendMessage", bea.id]),
       refused("the author's note", ["sendMessage", ann.id])
     ]) {
-      scenario(`reason, killed at ${stop.name}: the note reaches the author once, after the rejection`, () =>
+      scenario(`reason, killed ${stop.name}: the note reaches the author once, after the rejection`, () =>
         Effect.gen(function* () {
           const world = yield* Restartable.make()
           const first = yield* world.start()
@@ -278,7 +278,7 @@ describe("Outbox crash recovery", () => {
       refused("the reporter's toast", ["answerCallbackQuery", 731_000_013]),
       refused("the admins' alerts", ["sendMessage", bea.id], ["sendMessage", cal.id])
     ]) {
-      scenario(`killed at ${stop.name}: three reports counted, each admin alerted once, the reporter answered once`, () =>
+      scenario(`killed ${stop.name}: three reports counted, each admin alerted once, the reporter answered once`, () =>
         Effect.gen(function* () {
           const world = yield* Restartable.make()
           const first = yield* world.start()
@@ -319,7 +319,7 @@ describe("Outbox crash recovery", () => {
       refused("the sender's thanks", ["sendMessage", gus.id]),
       refused("the admins' notices", ["sendMessage", bea.id], ["sendMessage", cal.id])
     ]) {
-      scenario(`killed at ${stop.name}: stored once, thanked once, each admin notified once without the sender`, () =>
+      scenario(`killed ${stop.name}: stored once, thanked once, each admin notified once without the sender`, () =>
         Effect.gen(function* () {
           const world = yield* Restartable.make()
           const first = yield* world.start()
