@@ -79,8 +79,12 @@ export const CurrentBatch = Context.Reference<Batch | undefined>("confessions/sq
 })
 
 export interface PendingStats {
+  /** Rows waiting: due, in back-off, waiting for their parent, or scheduled for later. */
   readonly pending: number
-  /** Seconds since the oldest pending row was stored; 0 when none. */
+  /**
+   * Seconds the longest-waiting row has been late: since it fell due, or since it was stored once it has been tried;
+   * 0 when none is due.
+   */
   readonly oldestSeconds: number
 }
 
@@ -251,9 +255,13 @@ export class Outbox extends Context.Service<
         }),
 
         pendingStats: Effect.fnUntraced(function* (now) {
+          // A row waits from when it fell due (a jittered notice is not late before its time) or, once tried, from when
+          // it was stored (a retry moves its due time, not its wait).
           const [row] = yield* sql<{ readonly pending: unknown; readonly oldest: unknown }>`
             select count(*) as pending,
-              coalesce(extract(epoch from ${now.toISOString()}::timestamptz - min(created_at)), 0) as oldest
+              coalesce(extract(epoch from ${now.toISOString()}::timestamptz - min(
+                case when attempts = 0 then due_at else created_at end
+              ) filter (where attempts > 0 or due_at <= ${now.toISOString()}::timestamptz)), 0) as oldest
             from outbox where status = 'pending'`
           return { pending: Number(row?.pending ?? 0), oldestSeconds: Math.max(0, Number(row?.oldest ?? 0)) }
         }),

@@ -167,5 +167,17 @@ describe("Outbox", () => {
         assert.strictEqual(after.pending, before.pending + 2)
         assert.isAtLeast((yield* outbox.pendingStats(at(3600))).oldestSeconds, 3600)
       }))
+
+    it.effect("pendingStats - a row scheduled for later is not late before its time; a retried row waits since it was stored", () =>
+      Effect.gen(function* () {
+        const outbox = yield* Outbox
+        yield* outbox.enqueue([message("later", { dueAt: at(600) })], at(0))
+        assert.deepStrictEqual(yield* outbox.pendingStats(at(300)), { pending: 1, oldestSeconds: 0 }, "not due yet")
+        assert.deepStrictEqual(yield* outbox.pendingStats(at(660)), { pending: 1, oldestSeconds: 60 }, "late since it fell due")
+        yield* outbox.enqueue([message("retried")], at(0))
+        const [retried] = (yield* outbox.claimDue(at(1), 10, lease(1))).filter((row) => row.call._tag === "SendMessage" && row.call.text === "hello retried")
+        yield* outbox.finish([{ _tag: "Retry", id: retried?.id ?? 0, dueAt: at(1000), error: "502" }], at(2))
+        assert.deepStrictEqual(yield* outbox.pendingStats(at(700)), { pending: 2, oldestSeconds: 700 }, "waiting since it was stored")
+      }).pipe(Effect.provide(Layer.fresh(Outbox.layer.pipe(Layer.provideMerge(TestDatabase.layer()))))))
   })
 })
