@@ -19,6 +19,10 @@
 //   or the answer itself lost (a timeout, a connection cut after Telegram acted).
 // - Outcomes are recorded in groups: attempts that end while a record is being written are recorded together by the
 //   next one, so a busy bot spends about one statement per group rather than one per answer.
+// - The rows a commit stores that are due at once and wait for no other row are stored already held by this process
+//   (like an answer) and handed to its fiber in memory, so they cost no claim. The fiber still claims from the table
+//   whenever it was asked to (a row it could not be handed, a retry) and at least every `pollInterval`, and a handed
+//   row whose lease ran out in memory is dropped unrecorded: it is claimable again, by anyone.
 import { Cause, Clock, Context, Data, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Random, Ref, Schedule } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import * as BotCall from "../domain/BotCall.ts"
@@ -168,7 +172,14 @@ const make = (options: CourierOptions) =>
 
     // Woken by commits; the loop also looks every `pollInterval`.
     const wakeUp = yield* Ref.make(yield* Deferred.make<void>())
-    const wake = Effect.flatMap(Ref.get(wakeUp), (signal) => Deferred.succeed(signal, undefined))
+    const signal = Effect.flatMap(Ref.get(wakeUp), (signal) => Deferred.succeed(signal, undefined))
+    /** Rows may be due in the table: the fiber's next round claims. */
+    const wake = Effect.andThen(
+      Effect.sync(() => {
+        claimWanted = true
+      }),
+      signal
+    )
     // Telegram asked us to wait (429): no new round before then.
     const pausedUntil = yield* Ref.make(0)
     // Rounds of the fiber in progress, and a signal at the end of each, so `settle` can wait for the fiber's hands to be
@@ -176,6 +187,12 @@ const make = (options: CourierOptions) =>
     const roundsRunning = yield* Ref.make(0)
     const roundEnded = yield* Ref.make(yield* Deferred.make<void>())
     const answerSeq = yield* Ref.make(0)
+    // Rows this process's commits hold for its fiber (see the header); only touched in synchronous steps.
+    const handed: Array<{ readonly row: Claimed; readonly leaseEnd: number }> = []
+    // Whether the next round must look in the table (something was stored that was not handed, or may be due).
+    let claimWanted = true
+    let lastClaimAt = Number.NEGATIVE_INFINITY
+    const pollMillis = Duration.toMillis(pollInterval)
     // Set when the layer closes: rounds give back the rows they have not started.
     const stopping = yield* Ref.make(false)
     const lastStats = yield* Ref.make(Number.NEGATIVE_INFINITY)
@@ -356,22 +373,33 @@ const make = (options: CourierOptions) =>
     const round = Effect.gen(function* () {
       const at = yield* now
       if ((yield* Ref.get(pausedUntil)) > at.getTime()) return 0
+      // Handed rows that can still be sent within their lease; the others are left to whoever claims them next.
+      const taken = handed.splice(0, batch)
+      const mine = taken.filter((entry) => at.getTime() + attemptBudget <= entry.leaseEnd)
+      if (mine.length < taken.length) claimWanted = true
+      const claims = mine.length === 0 || claimWanted || at.getTime() - lastClaimAt >= pollMillis
       const leaseUntil = later(at, leaseMillis)
-      const claimed = yield* outbox.claimDue(at, batch, leaseUntil)
-      if (claimed.length === 0) return 0
-      const inTurn = (row: Claimed): Effect.Effect<Outcome> =>
-        Effect.flatMap(Ref.get(stopping), (stop) =>
-          stop ? Effect.map(now, (when) => givenBack(row, when, "given back at shutdown")) : deliver(row, leaseUntil.getTime())
-        )
-      const byChat = new Map<string, Array<Claimed>>()
-      for (const row of claimed) {
-        const chat = String(BotCall.chatOf(row.call) ?? `callback:${row.id}`)
-        byChat.set(chat, [...(byChat.get(chat) ?? []), row])
+      let claimed: ReadonlyArray<Claimed> = []
+      if (claims) {
+        claimWanted = false
+        lastClaimAt = at.getTime()
+        claimed = yield* outbox.claimDue(at, batch, leaseUntil)
       }
-      const outcomes = yield* Effect.forEach([...byChat.values()], (rows) => Effect.forEach(rows, inTurn), { concurrency })
-      yield* record(new Map(claimed.map((row) => [row.id, row.kind])), outcomes.flat())
+      const rows = [...mine, ...claimed.map((row) => ({ row, leaseEnd: leaseUntil.getTime() }))]
+      if (rows.length === 0) return 0
+      const inTurn = (entry: { readonly row: Claimed; readonly leaseEnd: number }): Effect.Effect<Outcome> =>
+        Effect.flatMap(Ref.get(stopping), (stop) =>
+          stop ? Effect.map(now, (when) => givenBack(entry.row, when, "given back at shutdown")) : deliver(entry.row, entry.leaseEnd)
+        )
+      const byChat = new Map<string, Array<{ readonly row: Claimed; readonly leaseEnd: number }>>()
+      for (const entry of [...rows].sort((a, b) => a.row.id - b.row.id)) {
+        const chat = String(BotCall.chatOf(entry.row.call) ?? `callback:${entry.row.id}`)
+        byChat.set(chat, [...(byChat.get(chat) ?? []), entry])
+      }
+      const outcomes = yield* Effect.forEach([...byChat.values()], (entries) => Effect.forEach(entries, inTurn), { concurrency })
+      yield* record(new Map(rows.map((entry) => [entry.row.id, entry.row.kind])), outcomes.flat())
       yield* statsAfterRound
-      return claimed.length
+      return rows.length
     }).pipe(Effect.uninterruptible)
 
     const inFiber = Effect.acquireUseRelease(
@@ -392,6 +420,15 @@ const make = (options: CourierOptions) =>
       yield* Deferred.await(signal).pipe(Effect.timeoutOption(wait))
       yield* Ref.set(wakeUp, yield* Deferred.make<void>())
     })
+
+    // Runs after the fiber stopped (finalizers run last-added first): rows still handed in memory are released, so the
+    // next process need not wait for their lease.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        const left = handed.splice(0).map((entry) => entry.row.id)
+        if (left.length > 0) yield* outbox.release(left, yield* now)
+      }).pipe(Effect.catchCause((cause) => Effect.logWarning("releasing the outbox rows held for delivery failed", cause)))
+    )
 
     if (options.background ?? true) {
       yield* Effect.gen(function* () {
@@ -451,22 +488,47 @@ const make = (options: CourierOptions) =>
         Effect.catchCause((cause) => Effect.logWarning("recording an answer failed; the courier sends it after its lease", cause))
       )
 
-    /** Stores a write's batch (its last statement before the commit); says what to send inline and whether to wake. */
+    /**
+     * Stores a write's batch (its last statement before the commit): the answers held for the inline send, the rows due
+     * now that wait for no other row held for the fiber. Says what to send inline, what to hand over, whether to wake.
+     */
     const flush = (pending: Batch) =>
       Effect.gen(function* () {
         const at = yield* now
-        const ids = yield* outbox.enqueue(pending.messages, at)
-        const inline = pending.messages.flatMap((message) => {
+        const holdUntil = later(at, inlineLeaseMillis)
+        const forFiber = (message: NewMessage) =>
+          message.lockedUntil === undefined && message.parentKey === undefined && message.dueAt.getTime() <= at.getTime()
+        const messages = pending.messages.map((message) => (forFiber(message) ? { ...message, lockedUntil: holdUntil } : message))
+        const ids = yield* outbox.enqueue(messages, at)
+        const inline: Array<{ readonly id: number; readonly call: BotCall.BotCall; readonly leaseEnd: number }> = []
+        const toHand: Array<{ readonly row: Claimed; readonly leaseEnd: number }> = []
+        let dueNow = false
+        pending.messages.forEach((message, index) => {
           const id = ids.get(message.dedupeKey)
-          return id === undefined || message.lockedUntil === undefined
-            ? []
-            : [{ id, call: message.call, leaseEnd: message.lockedUntil.getTime() }]
+          if (id === undefined) return
+          const held = messages[index]?.lockedUntil
+          if (forFiber(message) && held !== undefined) {
+            toHand.push({
+              row: {
+                id,
+                kind: message.kind,
+                topic: message.topic ?? null,
+                call: message.call,
+                attempts: 0,
+                createdAt: at,
+                postOf: message.postOf ?? null,
+                parentMessageId: undefined
+              },
+              leaseEnd: held.getTime()
+            })
+          } else if (message.lockedUntil !== undefined) {
+            inline.push({ id, call: message.call, leaseEnd: message.lockedUntil.getTime() })
+          } else if (message.dueAt.getTime() <= at.getTime()) {
+            // Due now but waiting for another row (an edit of a copy, the notice after a post): the fiber claims it.
+            dueNow = true
+          }
         })
-        // Rows due now that nobody holds: the fiber should look at once. Later ones (a jittered notice) it finds itself.
-        const dueNow = pending.messages.some(
-          (message) => message.lockedUntil === undefined && message.dueAt.getTime() <= at.getTime() && ids.has(message.dedupeKey)
-        )
-        return { inline, dueNow }
+        return { inline, toHand, dueNow }
       })
 
     /** Stores calls: in the current write's batch, or at once (then the fiber is woken). */
@@ -495,7 +557,9 @@ const make = (options: CourierOptions) =>
                   })
                 )
               )
+              if (stored.toHand.length > 0) handed.push(...stored.toHand)
               if (stored.dueNow) yield* wake
+              else if (stored.toHand.length > 0) yield* signal
               yield* deliverInline(stored.inline)
               return result
             })

@@ -100,7 +100,10 @@ export class Outbox extends Context.Service<
     readonly add: (messages: ReadonlyArray<NewMessage>, now: Date) => Effect.Effect<void, SqlError>
     /** Claims up to `limit` due rows until `leaseUntil`, oldest due first. */
     readonly claimDue: (now: Date, limit: number, leaseUntil: Date) => Effect.Effect<ReadonlyArray<Claimed>, SqlError>
-    /** Records how attempts ended (one statement for all of them) and releases their leases. */
+    /**
+     * Records how attempts ended (one statement for all of them) and releases their leases; a row already finished
+     * (by another courier, after this one's lease ended) is left as it is.
+     */
     readonly finish: (outcomes: ReadonlyArray<Outcome>, now: Date) => Effect.Effect<void, SqlError>
     /** Releases leases early (the process stops, or gives a row back to the courier): due at once. */
     readonly release: (ids: ReadonlyArray<number>, now: Date) => Effect.Effect<void, SqlError>
@@ -229,7 +232,7 @@ export class Outbox extends Context.Service<
               due_at = coalesce(x.due_at, o.due_at),
               locked_until = null,
               finished_at = case when x.status = 'pending' then null else ${now.toISOString()}::timestamptz end
-            from input x where o.id = x.id`
+            from input x where o.id = x.id and o.status = 'pending'`
         }),
 
         release: Effect.fnUntraced(function* (ids, now) {
