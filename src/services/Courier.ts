@@ -489,25 +489,33 @@ const make = (options: CourierOptions) =>
       )
 
     /**
-     * Stores a write's batch (its last statement before the commit): the answers held for the inline send, the rows due
-     * now that wait for no other row held for the fiber. Says what to send inline, what to hand over, whether to wake.
+     * How a write's calls are stored: rows due now that wait for no other row are held for this process's fiber,
+     * which gets them in memory after the commit (answers are already held, for the inline send).
+     */
+    const hold = (message: NewMessage, at: Date): NewMessage =>
+      message.lockedUntil === undefined && message.parentKey === undefined && message.dueAt.getTime() <= at.getTime()
+        ? { ...message, lockedUntil: later(at, inlineLeaseMillis) }
+        : message
+
+    /**
+     * Stores the rest of a write's batch (its last statement before the commit) and sorts what it stored: the answers
+     * to send inline, the rows to hand to the fiber, and whether a row is due that only a claim can deliver.
      */
     const flush = (pending: Batch) =>
       Effect.gen(function* () {
         const at = yield* now
-        const holdUntil = later(at, inlineLeaseMillis)
-        const forFiber = (message: NewMessage) =>
-          message.lockedUntil === undefined && message.parentKey === undefined && message.dueAt.getTime() <= at.getTime()
-        const messages = pending.messages.map((message) => (forFiber(message) ? { ...message, lockedUntil: holdUntil } : message))
-        const ids = yield* outbox.enqueue(messages, at)
+        yield* outbox.flush(pending, at)
         const inline: Array<{ readonly id: number; readonly call: BotCall.BotCall; readonly leaseEnd: number }> = []
         const toHand: Array<{ readonly row: Claimed; readonly leaseEnd: number }> = []
         let dueNow = false
-        pending.messages.forEach((message, index) => {
-          const id = ids.get(message.dedupeKey)
-          if (id === undefined) return
-          const held = messages[index]?.lockedUntil
-          if (forFiber(message) && held !== undefined) {
+        for (const { message, id } of pending.stored) {
+          const held = message.lockedUntil
+          if (held === undefined) {
+            // Due now but waiting for another row (an edit of a copy, the notice after a post): the fiber claims it.
+            if (message.dueAt.getTime() <= at.getTime()) dueNow = true
+          } else if (message.kind === "answer") {
+            inline.push({ id, call: message.call, leaseEnd: held.getTime() })
+          } else {
             toHand.push({
               row: {
                 id,
@@ -521,13 +529,8 @@ const make = (options: CourierOptions) =>
               },
               leaseEnd: held.getTime()
             })
-          } else if (message.lockedUntil !== undefined) {
-            inline.push({ id, call: message.call, leaseEnd: message.lockedUntil.getTime() })
-          } else if (message.dueAt.getTime() <= at.getTime()) {
-            // Due now but waiting for another row (an edit of a copy, the notice after a post): the fiber claims it.
-            dueNow = true
           }
-        })
+        }
         return { inline, toHand, dueNow }
       })
 
@@ -544,7 +547,7 @@ const make = (options: CourierOptions) =>
         Effect.gen(function* () {
           // Inside another commit: its calls join that write, and go out after it commits.
           if ((yield* CurrentBatch) !== undefined) return yield* effect
-          const pending: Batch = { messages: [] }
+          const pending: Batch = { messages: [], stored: [], hold }
           // Once the transaction is over, nothing may stop the answers from going out (or back to the fiber): an
           // interruption after the commit would leave them held by an inline lease nobody serves.
           return yield* Effect.uninterruptibleMask((restore) =>

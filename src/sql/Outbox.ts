@@ -66,12 +66,18 @@ export interface Superseded {
 }
 
 /**
- * The calls a write stores, collected while it runs (`add` inside `CurrentBatch`) and stored by one `enqueue` just
- * before it commits (see Courier.commit): one statement per write however many services queued calls. Rows added to a
- * batch are not in the table until then, so `supersede` in the same write does not see them.
+ * The calls a write stores, collected while it runs (`add` inside `CurrentBatch`) and stored in one statement before
+ * it commits (`flush`, see Courier.commit): one statement per write however many services queued calls. Any other
+ * statement of the ledger inside the write (`supersede`) stores what was queued first, so it sees every row the write
+ * added, as if each had been stored at once.
  */
 export interface Batch {
+  /** Calls added and not stored yet. */
   readonly messages: Array<NewMessage>
+  /** Calls this write stored, as stored, with their row ids (a key stored earlier by another write is not here). */
+  readonly stored: Array<{ readonly message: NewMessage; readonly id: number }>
+  /** The call as it is stored (the batch's owner may hold it for itself). */
+  readonly hold: (message: NewMessage, now: Date) => NewMessage
 }
 
 export const CurrentBatch = Context.Reference<Batch | undefined>("confessions/sql/Outbox/CurrentBatch", {
@@ -98,6 +104,8 @@ export class Outbox extends Context.Service<
     readonly enqueue: (messages: ReadonlyArray<NewMessage>, now: Date) => Effect.Effect<ReadonlyMap<string, number>, SqlError>
     /** Adds calls to the current write's `CurrentBatch`; without one, stores them at once. */
     readonly add: (messages: ReadonlyArray<NewMessage>, now: Date) => Effect.Effect<void, SqlError>
+    /** Stores what `batch` holds that is not stored yet (one statement, none when nothing waits). */
+    readonly flush: (batch: Batch, now: Date) => Effect.Effect<void, SqlError>
     /** Claims up to `limit` due rows until `leaseUntil`, oldest due first. */
     readonly claimDue: (now: Date, limit: number, leaseUntil: Date) => Effect.Effect<ReadonlyArray<Claimed>, SqlError>
     /**
@@ -165,8 +173,23 @@ export class Outbox extends Context.Service<
         return new Map(rows.map((row) => [row.dedupeKey, Number(row.id)]))
       })
 
+      const flush = Effect.fnUntraced(function* (batch: Batch, now: Date) {
+        if (batch.messages.length === 0) return
+        const messages = batch.messages.splice(0).map((message) => batch.hold(message, now))
+        const ids = yield* enqueue(messages, now)
+        for (const message of messages) {
+          const id = ids.get(message.dedupeKey)
+          if (id !== undefined) batch.stored.push({ message, id })
+        }
+      })
+
+      /** Before a statement that reads or changes rows inside a write: what the write queued is stored first. */
+      const flushCurrent = (now: Date) =>
+        Effect.flatMap(CurrentBatch, (batch) => (batch === undefined ? Effect.void : flush(batch, now)))
+
       return Outbox.of({
         enqueue,
+        flush,
 
         add: Effect.fnUntraced(function* (messages, now) {
           const batch = yield* CurrentBatch
@@ -243,6 +266,7 @@ export class Outbox extends Context.Service<
         }),
 
         supersede: Effect.fnUntraced(function* (topic, kind, now) {
+          yield* flushCurrent(now)
           const rows = yield* sql<{ readonly id: unknown; readonly dedupeKey: string; readonly chatId: string | null }>`
             with ended as (
               update outbox set status = 'cancelled', finished_at = ${now.toISOString()}::timestamptz

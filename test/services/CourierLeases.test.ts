@@ -23,20 +23,20 @@ const unlimited = { globalPerSecond: 100_000, privateChatPerSecond: 100_000, pri
  * A courier (as one process has it) over the shared database and the test's emulator, on the test's clock; without
  * its delivery fiber unless `background`, so only `settle` delivers. Built in `scope` when given.
  */
-const courierOf = (options: Partial<CourierOptions> = {}, scope?: Scope.Scope) =>
+const courierOf = (options: Partial<CourierOptions> = {}, scope?: Scope.Scope, adminIds: ReadonlyArray<number> = []) =>
   Effect.gen(function* () {
     const fake = yield* BotApiEmulator
     const users = yield* Users
     const telegram = Telegram.layer({ token, apiRoot: fake.apiRoot, rateLimits: unlimited, backoffBase: "10 millis", onBlocked: users.markInactive })
     const layer = Courier.layer({ texts: { channelPostFailing: Messages.channelPostFailing }, background: false, ...options }).pipe(
-      Layer.provideMerge(AdminNotifications.layer({ adminIds: [], jitter: "0 seconds" })),
+      Layer.provideMerge(AdminNotifications.layer({ adminIds, jitter: "60 seconds" })),
       Layer.provideMerge(Outbox.layer),
       Layer.provideMerge(telegram)
     )
     const built = yield* ChannelPosts.layer(Option.none()).pipe(Layer.provideMerge(layer), (full) =>
       scope === undefined ? Layer.build(full) : Layer.buildWithScope(full, scope)
     )
-    return { fake, courier: Context.get(built, Courier) }
+    return { fake, courier: Context.get(built, Courier), admins: Context.get(built, AdminNotifications) }
   })
 
 const sentTo = (calls: ReadonlyArray<ApiCall>, chatId: number) =>
@@ -148,6 +148,22 @@ describe("Courier leases", () => {
         yield* Scope.close(scope, Exit.void)
         yield* other.courier.settle
         assert.deepStrictEqual(sentTo(fake.calls, user.id).map((call) => call.body.text), ["late", "released"])
+      }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
+
+    it.effect("commit - closing a subject in the write that notified about it: the ledger sees the rows the write queued", () =>
+      Effect.gen(function* () {
+        const admin = 920_001
+        const { fake, courier, admins } = yield* courierOf({}, undefined, [admin])
+        yield* courier.commit(
+          Effect.gen(function* () {
+            yield* admins.notify("test:same-write", { text: "decide this" }, { delayed: true })
+            yield* admins.close("test:same-write", "withdrawn", "nothing to decide")
+          })
+        )
+        yield* TestClock.adjust("2 minutes")
+        yield* courier.settle
+        assert.deepStrictEqual(sentTo(fake.calls, admin), [], "the notice was closed before it went out")
+        assert.deepStrictEqual(fake.callsTo("editMessageText"), [])
       }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
 
     it.effect("close - a round in progress gives back, unheld, the rows it has not started instead of sending them all first", () =>
