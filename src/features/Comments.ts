@@ -43,8 +43,7 @@ export const layer = Layer.effectDiscard(
     /** ➕ / `/comment <ID>`: only an approved confession takes comments, and only from someone not blocked. */
     const startComment = Effect.fnUntraced(function* (user: User, chatId: number, confessionId: ConfessionId) {
       if (!canParticipate(user)) return yield* new Reply({ text: Messages.blocked, alert: true })
-      const confession = yield* confessions.get(confessionId)
-      if (Option.isNone(confession) || confession.value.status !== "approved") return yield* notFound(confessionId)
+      if (Option.isNone(yield* confessions.getVisible(confessionId))) return yield* notFound(confessionId)
       yield* conversations.set(user.id, Conversation.awaitingComment(confessionId))
       yield* telegram.sendMessage(chatId, Messages.askComment(confessionId, config.commentMaxLength))
     })
@@ -164,10 +163,10 @@ export const layer = Layer.effectDiscard(
       "Reply",
       Effect.fn("Comments.startReply")(function* (context) {
         if (!canParticipate(context.user)) return yield* new Reply({ text: Messages.blocked, alert: true })
-        const parent = yield* comments.get(context.action.commentId)
-        if (Option.isNone(parent) || parent.value.hidden) {
-          return yield* new Reply({ text: Messages.commentNotFound })
-        }
+        // Only a visible comment (under an approved confession, not hidden) is quoted: a forged button on anything
+        // else gets "not found" and learns nothing of it.
+        const parent = yield* comments.getVisible(context.action.commentId)
+        if (Option.isNone(parent)) return yield* new Reply({ text: Messages.commentNotFound })
         if (parent.value.parentId !== null) return yield* new Reply({ text: Messages.onlyTopLevelReplies })
         yield* conversations.set(context.user.id, Conversation.awaitingReply(parent.value.confessionId, parent.value.id))
         yield* telegram.sendMessage(context.chatId, Messages.askReply(parent.value, config.commentMaxLength))

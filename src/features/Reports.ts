@@ -45,6 +45,7 @@ export const layer = Layer.effectDiscard(
               })
             )
             if (outcome.alert) {
+              // For the admins: read outside the visibility rule (`get`), though the report just found it visible.
               const comment = yield* comments.get(commentId)
               if (Option.isSome(comment)) yield* admins.notify(topic(commentId), CommentViews.reportAlert(comment.value))
             }
@@ -66,6 +67,7 @@ export const layer = Layer.effectDiscard(
                 Blocked: () => Effect.fail(new Reply({ text: Messages.commentNotFound }))
               })
             )
+            // For the admins: the comment as it is now, hidden or not (`get` is outside the visibility rule).
             const comment = yield* comments.get(commentId)
             if (Option.isSome(comment)) {
               yield* admins.close(topic(commentId), decision, CommentViews.reportDecided(comment.value, decision))
