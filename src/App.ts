@@ -21,6 +21,7 @@ import * as Logging from "./Logging.ts"
 import * as Health from "./http/Health.ts"
 import * as Metrics from "./http/Metrics.ts"
 import * as Server from "./http/Server.ts"
+import { ActivityLimits } from "./services/ActivityLimits.ts"
 import { AdminNotifications } from "./services/AdminNotifications.ts"
 import { Comments } from "./services/Comments.ts"
 import { ConfessionLimits } from "./services/ConfessionLimits.ts"
@@ -58,6 +59,7 @@ export const services = Layer.mergeAll(
   Confessions.layerConfig,
   Moderation.layer,
   ConfessionLimits.layerConfig,
+  ActivityLimits.layerConfig,
   Comments.layerConfig,
   Reactions.layerConfig,
   Feedback.layerConfig,
@@ -129,7 +131,7 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
  * Every feature registers its routes here. Fallback must be the only fallback; Comments owns the deep link and the
  * page-counter button.
  */
-const features = Layer.mergeAll(
+export const features = Layer.mergeAll(
   Start.layer,
   Help.layer,
   Confess.layer,

@@ -8,6 +8,7 @@ import * as ContentRef from "../domain/ContentRef.ts"
 import * as Conversation from "../domain/Conversation.ts"
 import type { CommentId, ConfessionId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
+import { ActivityLimits } from "../services/ActivityLimits.ts"
 import { Comments } from "../services/Comments.ts"
 import { Confessions } from "../services/Confessions.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
@@ -27,6 +28,7 @@ export const layer = Layer.effectDiscard(
     const conversations = yield* ConversationStore
     const telegram = yield* Telegram
     const courier = yield* Courier
+    const limits = yield* ActivityLimits
     const config = yield* AppConfig
 
     const present = (chatId: number, messageId: number | undefined, view: Keyboards.View) =>
@@ -52,7 +54,9 @@ export const layer = Layer.effectDiscard(
      * Stores the text as a comment (or a reply under `parentId`) together with the answer and the notices to the
      * confession's author and the replied comment's writer, unless they wrote it themselves. Notices go out
      * through the courier, never in this update, so nothing the writer waits for depends on who the author is. A text
-     * problem keeps the flow so the user can try again; any other refusal ends it.
+     * problem keeps the flow so the user can try again; any other refusal ends it. The writer's hourly allowance
+     * (COMMENTS_PER_HOUR) is spent only once the comment is stored, in the same transaction: a refusal for any other
+     * reason spends nothing, and the limit's refusal rolls the comment and its notices back.
      */
     const write = Effect.fnUntraced(function* (
       user: User,
@@ -75,6 +79,11 @@ export const layer = Layer.effectDiscard(
               CommentNotFound: () => ending(new Reply({ text: Messages.commentNotFound })),
               Blocked: () => ending(new Reply({ text: Messages.blocked }))
             })
+          )
+          yield* limits.spend(user.id, "comment").pipe(
+            Effect.catchTag("ActivityLimitsError", (limit) =>
+              ending(new Reply({ text: Messages.activityLimit(limit.activity, limit.perHour, limit.retryAfter) }))
+            )
           )
           const done = parentId === undefined ? CommentViews.commentAdded(confessionId) : CommentViews.replyAdded(parentId)
           yield* courier.answer([BotCall.sendMessage(chatId, done.text, done.keyboard)])

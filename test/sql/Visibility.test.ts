@@ -11,7 +11,7 @@ import { Confessions } from "../../src/services/Confessions.ts"
 import { Reactions } from "../../src/services/Reactions.ts"
 import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import type { User } from "../../src/services/Users.ts"
-import { newConfession, newUser, reasonOf, servicesOnDatabase } from "../support/Fixtures.ts"
+import { newConfession, newUser, servicesOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const Services = servicesOnDatabase(
