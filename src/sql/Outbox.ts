@@ -63,6 +63,8 @@ export interface Superseded {
   readonly dedupeKey: string
   /** The chat the row writes to. */
   readonly chatId: string | null
+  /** Its call's kind (`SendMessage`, `SendPhoto`…): an edit of a media message edits its caption. */
+  readonly callTag: string | null
 }
 
 export interface PendingStats {
@@ -207,18 +209,23 @@ export class Outbox extends Context.Service<
         }),
 
         supersede: Effect.fnUntraced(function* (topic, kind, now) {
-          const rows = yield* sql<{ readonly id: unknown; readonly dedupeKey: string; readonly chatId: string | null }>`
+          const rows = yield* sql<{
+            readonly id: unknown
+            readonly dedupeKey: string
+            readonly chatId: string | null
+            readonly callTag: string | null
+          }>`
             with ended as (
               update outbox set status = 'cancelled', finished_at = ${now.toISOString()}::timestamptz
               where topic = ${topic} and kind = ${kind} and status = 'pending'
                 and (locked_until is null or locked_until <= ${now.toISOString()}::timestamptz)
               returning id
             )
-            select id, dedupe_key, call::json ->> 'chatId' as chat_id from outbox
+            select id, dedupe_key, call::json ->> 'chatId' as chat_id, call::json ->> '_tag' as call_tag from outbox
             where topic = ${topic} and kind = ${kind} and status in ('pending', 'delivered')
               and id not in (select id from ended)
             order by id`
-          return rows.map((row) => ({ id: Number(row.id), dedupeKey: row.dedupeKey, chatId: row.chatId }))
+          return rows.map((row) => ({ id: Number(row.id), dedupeKey: row.dedupeKey, chatId: row.chatId, callTag: row.callTag }))
         }),
 
         pendingStats: Effect.fnUntraced(function* (now) {
