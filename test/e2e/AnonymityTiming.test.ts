@@ -11,12 +11,14 @@
 //   to the moment the bot's "is posted" answer arrives. Nothing of the test's own scheduling is inside that window.
 // - Each round is 8 fresh commenters (one message each, so no commenter's own per-chat limit is ever reached), put in
 //   the awaiting-comment state directly, their 8 texts pushed as one batch: 4 on each of two confessions, which have
-//   one author ("same") or two ("different"). Rounds alternate same/different so drift in the machine's load hits
-//   both alike; rounds are spaced 1.5 s apart so the global 30 messages/s bucket is full at every round's start; the
-//   same-author notices are left to pile up (8 a round at 1/s), the condition that used to slow everyone down.
-// - The comparison uses medians over all rounds; the issue asks for "within 20 %". On a busy machine a median of tens
-//   of milliseconds can move by more than 20 % for reasons unrelated to authorship, so 50 ms of absolute slack is
-//   allowed on top; the effect this test exists to catch is one or more seconds per queued notice.
+//   one author ("same") or two ("different"). Rounds come in pairs (same, then different) so drift in the machine's
+//   load hits both alike; rounds are spaced 1 s apart so the global 30 messages/s bucket is full at every round's
+//   start; the same-author notices are left to pile up (8 a round at 1/s), the condition that used to slow everyone.
+// - The comparison is robust to outliers: each pair gives the difference of its two rounds' medians, and the median of
+//   those differences must be within 20 % of the median answer time (the issue's bound). On a loaded 2-core machine
+//   (load averages of 10 were seen while this was written) a median of a few hundred milliseconds moves by up to
+//   ~125 ms between runs for reasons unrelated to authorship, so the bound is never tighter than 150 ms; the effect
+//   this test exists to catch costs a second per queued notice (4.4 s against 0.5 s when a notice is sent inline).
 // - The structural reason is asserted too, without timing: in a last round every call to the shared author's chat is
 //   held 4 s by the emulator; every commenter's answer, and the answer to each commenter's next update (per-user
 //   order would hold it behind an update still waiting for a notice), must arrive before any of those held calls
@@ -39,7 +41,7 @@ const telegramDefaults = {
   TELEGRAM_RATE_PER_GROUP: "20"
 }
 
-const roundsPerKind = 6
+const pairs = 6
 const commentersPerRound = 8
 const heldMillis = 4000
 
@@ -117,20 +119,26 @@ describe("Anonymity: timing", () => {
           })
 
         const latencies = { same: [] as Array<number>, different: [] as Array<number> }
-        for (let n = 0; n < roundsPerKind * 2; n++) {
-          const kind = n % 2 === 0 ? "same" : "different"
-          const measured = yield* round(kind === "same" ? same : different)
-          latencies[kind].push(...measured.map((m) => m.latency))
-          yield* Effect.sleep("1500 millis")
+        const differences: Array<number> = []
+        for (let n = 0; n < pairs; n++) {
+          const sameRound = (yield* round(same)).map((m) => m.latency)
+          yield* Effect.sleep("1 second")
+          const differentRound = (yield* round(different)).map((m) => m.latency)
+          yield* Effect.sleep("1 second")
+          latencies.same.push(...sameRound)
+          latencies.different.push(...differentRound)
+          differences.push(median(sameRound) - median(differentRound))
         }
         const medianSame = median(latencies.same)
         const medianDifferent = median(latencies.different)
+        const difference = median(differences)
+        const bound = Math.max(0.2 * median([...latencies.same, ...latencies.different]), 150)
         const summary =
-          `median answer time: same author ${medianSame} ms, different authors ${medianDifferent} ms ` +
-          `(max ${Math.max(...latencies.same)} / ${Math.max(...latencies.different)} ms, ` +
-          `${latencies.same.length} answers each)`
+          `median answer time: same author ${medianSame} ms, different authors ${medianDifferent} ms; ` +
+          `median paired difference ${difference} ms (bound ${Math.round(bound)} ms); ` +
+          `max ${Math.max(...latencies.same)} / ${Math.max(...latencies.different)} ms; ${latencies.same.length} answers each`
         console.info(`[timing] ${summary}`)
-        assert.isAtMost(Math.abs(medianSame - medianDifferent), 0.2 * Math.max(medianSame, medianDifferent) + 50, summary)
+        assert.isAtMost(Math.abs(difference), bound, summary)
         // Far below one queued notice (1 s at Telegram's per-chat limit): nobody waited for the author's chat.
         assert.isBelow(medianSame, 1000, summary)
 
