@@ -30,6 +30,12 @@ export class ChannelPosts extends Context.Service<
      * out, or deletes it once it has. Returns whether there was a post (sent or queued) to remove.
      */
     readonly withdraw: (id: ConfessionId, messageId: Option.Option<number>) => Effect.Effect<boolean, SqlError>
+    /**
+     * The confession's post shows `post` from now on (its author line changed): the stored post is rewritten, so one
+     * not sent yet goes out as `post`, and a post that is out (`messageId`) or going out is edited to it. Returns
+     * whether there was a post.
+     */
+    readonly revise: (id: ConfessionId, messageId: Option.Option<number>, post: Post) => Effect.Effect<boolean, SqlError>
   }
 >()("confessions/services/ChannelPosts") {
   static readonly layer = (channelId: Option.Option<string>): Layer.Layer<ChannelPosts, never, Courier | Outbox> =>
@@ -79,6 +85,28 @@ const make = (channelId: Option.Option<string>) =>
         if (sent === undefined) return false
         yield* remove(BotCall.BotCall.cases.Delete.make({ chatId: chat }), sent.dedupeKey)
         return true
+      }),
+
+      revise: Effect.fn("ChannelPosts.revise")(function* (id, messageId, post) {
+        if (Option.isNone(channelId)) return Option.isSome(messageId)
+        const call = post.call(Channel.chatId(channelId.value))
+        const now = new Date(yield* Clock.currentTimeMillis)
+        const stored = yield* outbox.rewrite(postKey(id), call, now)
+        // A post not sent yet now goes out revised; one that is out (or going out) is edited once it is.
+        const out = Option.isSome(messageId) || (Option.isSome(stored) && stored.value.out)
+        const edit = BotCall.editOf(call, Option.getOrUndefined(messageId))
+        if (out && edit !== undefined) {
+          yield* courier.send([
+            {
+              key: `${topicOf(id)}:revised`,
+              kind: "channel_post",
+              topic: topicOf(id),
+              call: edit,
+              after: Option.isSome(messageId) ? undefined : postKey(id)
+            }
+          ])
+        }
+        return Option.isSome(messageId) || Option.isSome(stored)
       })
     })
   })

@@ -33,7 +33,10 @@ const examples: { readonly [K in CallbackData.Tag]: CallbackData.Of<K> } = {
   FeedbackReply: CallbackData.FeedbackReply({ feedbackId }),
   FeedbackPage: CallbackData.FeedbackPage({ page }),
   ReportsPage: CallbackData.ReportsPage({ page }),
-  Noop: CallbackData.Noop()
+  Noop: CallbackData.Noop(),
+  ForgetKeepPosts: CallbackData.ForgetKeepPosts(),
+  ForgetDeletePosts: CallbackData.ForgetDeletePosts(),
+  ForgetCancel: CallbackData.ForgetCancel()
 }
 const allExamples: ReadonlyArray<CallbackData.CallbackData> = Object.values(examples)
 
@@ -42,7 +45,7 @@ const bytes = (text: string) => new TextEncoder().encode(text).length
 describe("CallbackData", () => {
   it("tags - lists every action exactly once", () => {
     assert.deepStrictEqual([...CallbackData.tags].sort(), Object.keys(examples).sort())
-    assert.strictEqual(new Set(CallbackData.tags).size, 23)
+    assert.strictEqual(new Set(CallbackData.tags).size, 26)
   })
 
   it("toString/fromString - round trip for every action with maximal ids and pages, within 64 bytes", () => {
@@ -101,7 +104,10 @@ describe("CallbackData", () => {
       FeedbackReply: () => "",
       FeedbackPage: () => "",
       ReportsPage: () => "",
-      Noop: () => ""
+      Noop: () => "",
+      ForgetKeepPosts: () => "",
+      ForgetDeletePosts: () => "",
+      ForgetCancel: () => ""
     }))
     assert.deepStrictEqual(described, Option.some("replies of 7, page 2"))
   })
