@@ -15,9 +15,10 @@
 //   confessions an admin had deleted become such shells too. Shells keep their id, so other people's comments under
 //   them (and the numbers those earn) stay as they were after an admin's /delete.
 // - Their feedback and their users row go; an audit row records that someone was forgotten, naming nobody.
-// - Handled updates in the inbox go now rather than at the next cleaning (they may quote the person, even in an
-//   admin's button press); `scrubOutbox` does the same for the outbox once the caller has queued what the erasure
-//   causes.
+// - The update inbox loses their own updates (handled or not: one still waiting is in the dispatcher's hands already
+//   and is only lost to a replay after a crash) and every handled update (which may quote them, as an admin's
+//   button press on a copy naming them does; the inbox drops handled updates at its next cleaning anyway).
+//   `scrubOutbox` does the same for the outbox once the caller has queued what the erasure causes.
 import { Context, Data, Duration, Effect, Layer, Option, Schema } from "effect"
 import { RateLimiter } from "effect/persistence"
 import { SqlClient } from "effect/sql"
@@ -256,9 +257,11 @@ const make = (options: PersonalDataOptions) =>
             yield* sql`
               insert into audit_log (actor_id, action, subject_kind, subject_id, detail)
               values (0, 'forget', 'user', 0, ${posts === "keep" ? "posts kept" : "posts deleted"})`
+            // Their own updates carry their id as `"id":<id>` (sender and chat); handled ones of others may quote them.
             yield* sql`
               delete from update_inbox i
-              where exists (select 1 from processed_updates p where p.update_id = i.update_id)`
+              where exists (select 1 from processed_updates p where p.update_id = i.update_id)
+                or strpos(i.payload, ${`"id":${user},`}) > 0 or strpos(i.payload, ${`"id":${user}}`}) > 0`
             const approved = confessions.filter((c) => c.status === "approved")
             const affected = new Set<UserId>()
             for (const row of yield* decodeRows(AuthorRow, touched)) {

@@ -242,7 +242,7 @@ export class Outbox extends Context.Service<
             update outbox set call = ${encodeCall(call)}
             where dedupe_key = ${dedupeKey}
             returning status = 'delivered'
-              or (status = 'pending' and locked_until > ${now.toISOString()}::timestamptz) as out`
+              or (status = 'pending' and coalesce(locked_until > ${now.toISOString()}::timestamptz, false)) as out`
           return Option.fromNullishOr(rows[0]).pipe(Option.map((row) => ({ out: row.out })))
         }),
 
