@@ -13,6 +13,7 @@ export type CallbackData = Data.TaggedEnum<{
   PreviewSubmit: {}
   PreviewToggleAnonymous: {}
   PreviewCancel: {}
+  PreviewEdit: {}
   Approve: { readonly confessionId: ConfessionId }
   Reject: { readonly confessionId: ConfessionId }
   PendingPage: { readonly page: number }
@@ -64,6 +65,7 @@ export const {
   Noop,
   PendingPage,
   PreviewCancel,
+  PreviewEdit,
   PreviewSubmit,
   PreviewToggleAnonymous,
   RepliesPage,
@@ -102,6 +104,7 @@ const specs = {
   PreviewSubmit: { code: "ps", fields: {} },
   PreviewToggleAnonymous: { code: "pa", fields: {} },
   PreviewCancel: { code: "pc", fields: {} },
+  PreviewEdit: { code: "pe", fields: {} },
   Approve: { code: "ap", fields: { confessionId: true } },
   Reject: { code: "rj", fields: { confessionId: true } },
   PendingPage: { code: "pp", fields: { page: true } },

@@ -1,4 +1,5 @@
 // Comments as every reader sees them, and who gets the "author" tag. Pure; paging rules live in Paging.ts.
+import type { Media } from "./Confession.ts"
 import type { CommentId, ConfessionId, UserId } from "./Ids.ts"
 import type { Page } from "./Paging.ts"
 
@@ -24,7 +25,8 @@ export interface CommentRecord {
 
 /** The comments view: the confession and one page of its visible top-level comments, newest first. */
 export interface CommentsPage extends Page<CommentRecord> {
-  readonly confession: { readonly id: ConfessionId; readonly text: string }
+  /** The confession: its text, or a photo's or voice note's caption with `media` saying which. */
+  readonly confession: { readonly id: ConfessionId; readonly text: string; readonly media: Media | null }
 }
 
 /** The replies view: the comment replied to and one page of its visible replies, oldest first (reading order). */

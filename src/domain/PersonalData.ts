@@ -26,7 +26,12 @@ export type ProfileData = typeof ProfileData.Type
 export const ConfessionData = Schema.Struct({
   id: Id,
   status: Status,
+  /** The text, or a photo's or voice note's caption. */
   text: Schema.String,
+  mediaKind: Schema.NullOr(Schema.Literals(["photo", "voice"])),
+  /** Telegram's id of their photo or voice note, by which the bot re-sends it. */
+  mediaFileId: Schema.NullOr(Schema.String),
+  mediaDuration: Schema.NullOr(Schema.Number),
   anonymous: Schema.Boolean,
   /** The channel post's message id once it went out. */
   channelMessageId: Schema.NullOr(Id),
@@ -99,6 +104,10 @@ export const toDocument = (data: PersonalExport, exportedAt: Date) => ({
     id: c.id,
     status: c.status,
     text: c.text,
+    media:
+      c.mediaKind === null
+        ? null
+        : { kind: c.mediaKind, fileId: c.mediaFileId, durationSeconds: c.mediaDuration },
     anonymous: c.anonymous,
     createdAt: iso(c.createdAt),
     decidedAt: c.decidedAt === null ? null : iso(c.decidedAt),

@@ -93,12 +93,10 @@ export const layer = Layer.effectDiscard(
         for (const post of erased.kept) {
           if (!post.wasNamed) continue
           const view = ConfessionViews.channelPost(
-            { id: post.id, text: post.text, anonymous: true, authorFirstName: "", authorUsername: null },
+            { id: post.id, text: post.text, media: post.media, anonymous: true, authorFirstName: "", authorUsername: null },
             bot.startUrl(DeepLink.OpenComments(post.id))
           )
-          yield* channel.revise(post.id, post.channelMessageId, {
-            call: (chatId) => BotCall.sendMessage(chatId, view.text, view.keyboard)
-          })
+          yield* channel.revise(post.id, post.channelMessageId, { call: (chatId) => BotCall.send(chatId, view) })
         }
       })
 

@@ -6,6 +6,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import * as Comment from "../domain/Comment.ts"
+import { mediaOf } from "../domain/Confession.ts"
 import type { CommentRecord, CommentsPage, RepliesPage } from "../domain/Comment.ts"
 import type * as Paging from "../domain/Paging.ts"
 import { CommentId, ConfessionId, UserId } from "../domain/Ids.ts"
@@ -175,13 +176,16 @@ const make = (options: CommentsOptions) =>
         // One statement for the whole view: the confession, the count, and the clamped page of comments.
         const rows = yield* sql`
           with confession as (
-            select id, author_id, text from confessions where id = ${request.confessionId} and status = 'approved'
+            select id, author_id, text, media_kind, media_file_id, media_duration
+            from confessions where id = ${request.confessionId} and status = 'approved'
           ), ${SqlPaging.totalAndShown(
             sql,
             window,
             sql`comments where confession_id = ${request.confessionId} and parent_id is null and not hidden`
           )}
-          select confession.text as confession_text, confession.author_id as confession_author_id, total.n as total, c.*
+          select confession.text as confession_text, confession.author_id as confession_author_id,
+            confession.media_kind as confession_media_kind, confession.media_file_id as confession_media_file_id,
+            confession.media_duration as confession_media_duration, total.n as total, c.*
           from confession cross join total cross join shown
           left join lateral (
             select * from comments
@@ -192,7 +196,15 @@ const make = (options: CommentsOptions) =>
         if (rows.length === 0) return yield* fail(new ConfessionNotFound({ id: request.confessionId }))
         const head = yield* decodeRow(PageHead, rows[0])
         return {
-          confession: { id: request.confessionId, text: head.confessionText },
+          confession: {
+            id: request.confessionId,
+            text: head.confessionText,
+            media: mediaOf({
+              mediaKind: head.confessionMediaKind,
+              mediaFileId: head.confessionMediaFileId,
+              mediaDuration: head.confessionMediaDuration
+            })
+          },
           ...SqlPaging.pageOf(window, head.total, yield* commentsOf(rows))
         }
       }),
@@ -304,7 +316,13 @@ const AddOutcome = Schema.Struct({
 })
 
 /** What every row of the comments view repeats: the confession and the count. */
-const PageHead = Schema.Struct({ confessionText: Schema.String, total: Schema.Number })
+const PageHead = Schema.Struct({
+  confessionText: Schema.String,
+  confessionMediaKind: Schema.NullOr(Schema.Literals(["photo", "voice"])),
+  confessionMediaFileId: Schema.NullOr(Schema.String),
+  confessionMediaDuration: Schema.NullOr(Schema.Number),
+  total: Schema.Number
+})
 
 /** The count every row of a list repeats. */
 const ListHead = Schema.Struct({ total: Schema.Number })

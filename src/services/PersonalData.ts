@@ -23,7 +23,7 @@ import { Context, Data, Duration, Effect, Layer, Option, Schema } from "effect"
 import { RateLimiter } from "effect/persistence"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
-import { Status } from "../domain/Confession.ts"
+import { type Media, mediaOf, Status } from "../domain/Confession.ts"
 import { CommentId, ConfessionId, FeedbackId, UserId } from "../domain/Ids.ts"
 import { PersonalExport, type PostsChoice } from "../domain/PersonalData.ts"
 import { Outbox } from "../sql/Outbox.ts"
@@ -39,7 +39,9 @@ export interface PersonalDataOptions {
 /** A published confession kept in the channel as an anonymous post. */
 export interface KeptPost {
   readonly id: ConfessionId
+  /** The text, or the caption of its photo or voice note. */
   readonly text: string
+  readonly media: Media | null
   readonly channelMessageId: Option.Option<number>
   /** The post showed the person's name, so it must be edited to "Anonymous". */
   readonly wasNamed: boolean
@@ -135,6 +137,7 @@ const make = (options: PersonalDataOptions) =>
             coalesce((
               select json_agg(json_build_object(
                 'id', c.id, 'status', c.status, 'text', c.text, 'anonymous', c.anonymous,
+                'mediaKind', c.media_kind, 'mediaFileId', c.media_file_id, 'mediaDuration', c.media_duration,
                 'channelMessageId', c.channel_message_id, 'rejectReason', c.reject_reason,
                 'createdAt', c.created_at, 'decidedAt', c.decided_at
               ) order by c.id)
@@ -232,7 +235,8 @@ const make = (options: PersonalDataOptions) =>
               MineRow,
               yield* sql`
                 with mine as (
-                  select id, status, anonymous, text, channel_message_id from confessions
+                  select id, status, anonymous, text, channel_message_id, media_kind, media_file_id, media_duration
+                  from confessions
                   where author_id = ${user}
                   for update
                 ), dropped as (
@@ -243,7 +247,8 @@ const make = (options: PersonalDataOptions) =>
                   from mine where c.id = mine.id and mine.status = 'approved' and ${posts}::text = 'keep'
                 ), shelled as (
                   update confessions c
-                  set author_id = null, anonymous = true, text = '', reject_reason = null, status = 'deleted'
+                  set author_id = null, anonymous = true, text = '', reject_reason = null, status = 'deleted',
+                    media_kind = null, media_file_id = null, media_duration = null
                   from mine
                   where c.id = mine.id and (mine.status = 'deleted' or (mine.status = 'approved' and ${posts}::text = 'delete'))
                 )
@@ -274,6 +279,7 @@ const make = (options: PersonalDataOptions) =>
                   ? approved.map((c) => ({
                       id: c.id,
                       text: c.text,
+                      media: mediaOf(c),
                       channelMessageId: Option.fromNullishOr(c.channelMessageId),
                       wasNamed: !c.anonymous
                     }))
@@ -309,7 +315,10 @@ const MineRow = Schema.Struct({
   status: Status,
   anonymous: Schema.Boolean,
   text: Schema.String,
-  channelMessageId: NullableInt8
+  channelMessageId: NullableInt8,
+  mediaKind: Schema.NullOr(Schema.Literals(["photo", "voice"])),
+  mediaFileId: Schema.NullOr(Schema.String),
+  mediaDuration: Schema.NullOr(Schema.Number)
 })
 
 const FeedbackGone = Schema.Struct({

@@ -133,10 +133,11 @@ export class Telegram extends Context.Service<
       options?: { readonly caption?: string | undefined }
     ) => Effect.Effect<number, TelegramError>
     /**
-     * Performs a stored call once, without retrying (the outbox schedules its own retries); a send returns the message
-     * id it produced. An edit or delete that still lacks its message id is a defect: the caller fills it in first.
+     * Performs a call; a send returns the message id it produced. Without `retry` it is tried once (the outbox
+     * schedules its own retries); with it, 429s, 5xx and network failures are retried like every direct call. An edit
+     * or delete that still lacks its message id is a defect: the caller fills it in first.
      */
-    readonly perform: (call: BotCall.BotCall) => Effect.Effect<Performed, TelegramError>
+    readonly perform: (call: BotCall.BotCall, options?: { readonly retry?: boolean }) => Effect.Effect<Performed, TelegramError>
   }
 >()("confessions/services/Telegram") {
   static readonly layerNoDeps = (options: TelegramOptions) => Layer.effect(Telegram, make(options))
@@ -334,41 +335,41 @@ const make = (options: TelegramOptions) =>
     const target = (messageId: number | undefined) =>
       messageId === undefined ? Effect.die(new Error("a stored call lost its message id")) : Effect.succeed(messageId)
 
-    const perform = (stored: BotCall.BotCall): Effect.Effect<Performed, TelegramError> => {
+    const perform = (stored: BotCall.BotCall, retry: boolean): Effect.Effect<Performed, TelegramError> => {
       switch (stored._tag) {
         case "SendMessage":
           return call("sendMessage", stored.chatId, (signal) =>
-            api.sendMessage(stored.chatId, stored.text, { ...html, ...markupOf(stored.markup) }, signal), false
+            api.sendMessage(stored.chatId, stored.text, { ...html, ...markupOf(stored.markup) }, signal), retry
           ).pipe(Effect.map(sent))
         case "SendPhoto":
           return call("sendPhoto", stored.chatId, (signal) =>
-            api.sendPhoto(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), false
+            api.sendPhoto(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), retry
           ).pipe(Effect.map(sent))
         case "SendVoice":
           return call("sendVoice", stored.chatId, (signal) =>
-            api.sendVoice(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), false
+            api.sendVoice(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), retry
           ).pipe(Effect.map(sent))
         case "EditText":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
             call("editMessageText", stored.chatId, (signal) =>
-              api.editMessageText(stored.chatId, messageId, stored.text, { ...html, ...inlineOf(stored.keyboard) }, signal), false
+              api.editMessageText(stored.chatId, messageId, stored.text, { ...html, ...inlineOf(stored.keyboard) }, signal), retry
             )
           ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
         case "EditCaption":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
             call("editMessageCaption", stored.chatId, (signal) =>
-              api.editMessageCaption(stored.chatId, messageId, { caption: stored.caption, parse_mode: "HTML", ...inlineOf(stored.keyboard) }, signal), false
+              api.editMessageCaption(stored.chatId, messageId, { caption: stored.caption, parse_mode: "HTML", ...inlineOf(stored.keyboard) }, signal), retry
             )
           ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
         case "EditKeyboard":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
             call("editMessageReplyMarkup", stored.chatId, (signal) =>
-              api.editMessageReplyMarkup(stored.chatId, messageId, inlineOf(stored.keyboard), signal), false
+              api.editMessageReplyMarkup(stored.chatId, messageId, inlineOf(stored.keyboard), signal), retry
             )
           ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
         case "Delete":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
-            call("deleteMessage", stored.chatId, (signal) => api.deleteMessage(stored.chatId, messageId, signal), false)
+            call("deleteMessage", stored.chatId, (signal) => api.deleteMessage(stored.chatId, messageId, signal), retry)
           ).pipe(Effect.as(done))
         case "AnswerCallback":
           return call("answerCallbackQuery", undefined, (signal) =>
@@ -379,7 +380,7 @@ const make = (options: TelegramOptions) =>
                 ...(stored.alert !== undefined ? { show_alert: stored.alert } : {})
               },
               signal
-            ), false
+            ), retry
           ).pipe(Effect.as(done))
       }
     }
@@ -447,7 +448,7 @@ const make = (options: TelegramOptions) =>
             signal
           )
         ).pipe(Effect.map((message) => message.message_id)),
-      perform: (stored) => perform(stored)
+      perform: (stored, options) => perform(stored, options?.retry ?? false)
     })
   })
 

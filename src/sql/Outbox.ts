@@ -63,6 +63,8 @@ export interface Superseded {
   readonly dedupeKey: string
   /** The chat the row writes to. */
   readonly chatId: string | null
+  /** Its call's kind (`SendMessage`, `SendPhoto`…): an edit of a media message edits its caption. */
+  readonly callTag: string | null
 }
 
 export interface PendingStats {
@@ -100,7 +102,8 @@ export class Outbox extends Context.Service<
      * Forgets a person (/forget), after the caller queued what their erasure causes: every row addressed to `chatId`
      * goes (pending or not: nothing may keep their chat id), finished rows of `topics` (their subjects) go unless a
      * pending row waits for them, and the admin copies and channel posts of `topics` still kept (being sent, or the
-     * parent of a pending edit) get `placeholder` as their text, so no stored call keeps the person's name or words.
+     * parent of a pending edit) get `placeholder` as their text or caption, so no stored call keeps the person's name
+     * or words.
      */
     readonly forget: (chatId: number, topics: ReadonlyArray<string>, placeholder: string) => Effect.Effect<void, SqlError>
     /** Rows still waiting, and the age of the oldest. */
@@ -223,18 +226,23 @@ export class Outbox extends Context.Service<
         }),
 
         supersede: Effect.fnUntraced(function* (topic, kind, now) {
-          const rows = yield* sql<{ readonly id: unknown; readonly dedupeKey: string; readonly chatId: string | null }>`
+          const rows = yield* sql<{
+            readonly id: unknown
+            readonly dedupeKey: string
+            readonly chatId: string | null
+            readonly callTag: string | null
+          }>`
             with ended as (
               update outbox set status = 'cancelled', finished_at = ${now.toISOString()}::timestamptz
               where topic = ${topic} and kind = ${kind} and status = 'pending'
                 and (locked_until is null or locked_until <= ${now.toISOString()}::timestamptz)
               returning id
             )
-            select id, dedupe_key, call::json ->> 'chatId' as chat_id from outbox
+            select id, dedupe_key, call::json ->> 'chatId' as chat_id, call::json ->> '_tag' as call_tag from outbox
             where topic = ${topic} and kind = ${kind} and status in ('pending', 'delivered')
               and id not in (select id from ended)
             order by id`
-          return rows.map((row) => ({ id: Number(row.id), dedupeKey: row.dedupeKey, chatId: row.chatId }))
+          return rows.map((row) => ({ id: Number(row.id), dedupeKey: row.dedupeKey, chatId: row.chatId, callTag: row.callTag }))
         }),
 
         rewrite: Effect.fnUntraced(function* (dedupeKey, call, now) {
@@ -255,9 +263,18 @@ export class Outbox extends Context.Service<
             delete from outbox o
             where o.topic in ${topicList} and o.status <> 'pending'
               and not exists (select 1 from outbox c where c.parent_id = o.id and c.status = 'pending')`
+          // A kept copy stays of its kind (a later close edits a photo's caption, not a text). An admin's copy of a
+          // photo or voice note loses the file (resent, it would fail and end); a channel post keeps it, so a post
+          // resent after its courier died still goes out whole, to be withdrawn or revised after it.
           yield* sql`
-            update outbox set call = json_build_object(
-              '_tag', 'SendMessage', 'chatId', call::json -> 'chatId', 'text', ${placeholder}::text)::text
+            update outbox set call = (case
+              when call::json ->> '_tag' = 'SendMessage'
+                then json_build_object('_tag', 'SendMessage', 'chatId', call::json -> 'chatId', 'text', ${placeholder}::text)
+              else json_build_object(
+                '_tag', call::json ->> '_tag', 'chatId', call::json -> 'chatId',
+                'fileId', case when kind = 'channel_post' then call::json ->> 'fileId' else 'erased' end,
+                'caption', ${placeholder}::text)
+            end)::text
             where topic in ${topicList} and kind in ('admin_notice', 'channel_post')
               and call::json ->> '_tag' in ('SendMessage', 'SendPhoto', 'SendVoice')`
         }),

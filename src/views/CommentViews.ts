@@ -11,6 +11,7 @@ import { type CommentRecord, type CommentsPage, isTombstone, type RepliesPage } 
 import type { Decision } from "../domain/Reaction.ts"
 import * as Html from "./Html.ts"
 import { button, pager, type View } from "./Keyboards.ts"
+import { contentPreview } from "./ConfessionViews.ts"
 import * as Messages from "./Messages.ts"
 
 /** How much of the confession the comments view quotes. */
@@ -26,7 +27,7 @@ export const commentsPage = (view: CommentsPage): Required<View> => {
   const { confession } = view
   const head = [
     `💬 <b>Comments on confession #${confession.id}</b>`,
-    `<i>${Html.escapeTruncated(confession.text, confessionPreviewLength)}</i>`
+    `<i>${Html.escapeTruncated(contentPreview(confession), confessionPreviewLength)}</i>`
   ].join("\n")
   const empty = "No comments yet. Be the first to write one!"
   const text = listText(head, view, empty, "comments", (comment) =>

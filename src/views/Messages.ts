@@ -108,7 +108,7 @@ export const confessPrompt = (maxLength: number): string =>
   ].join("\n")
 
 /** What a person is writing when a text rule applies; the way out is /skip for a reason, /cancel otherwise. */
-export type Writing = "confession" | "comment" | "reply" | "feedback" | "reason" | "answer"
+export type Writing = "confession" | "caption" | "comment" | "reply" | "feedback" | "reason" | "answer"
 
 const wayOut = (what: Writing): string => (what === "reason" ? "/skip" : "/cancel")
 
@@ -123,6 +123,51 @@ export const textProblem = (problem: TextProblem, what: Writing): string =>
       `Please shorten it and send it again, or ${wayOut(what)}.`
 
 export const previewExpired = "⌛ This preview has expired. Send /confess to start again."
+
+// ---- media and the privacy check ---------------------------------------------------------------------------------
+
+/** Anything but text, a photo or a voice note (a sticker, a video, an album…). */
+export const textPhotoOrVoice = "📝 Send text, a photo or a voice note, please, or /cancel."
+
+/** A file sent as a document keeps its metadata (an image's EXIF location, for one). */
+export const sendAsPhoto =
+  "📎 Files are not accepted: they keep hidden details such as where a picture was taken. Send it as a photo " +
+  "(not as a file), or /cancel."
+
+export const voiceTooLong = (duration: number, maxDuration: number): string =>
+  `🎤 That voice note is ${formatSeconds(duration)}; the limit is ${formatSeconds(maxDuration)}. ` +
+  "Please record a shorter one, or /cancel."
+
+const formatSeconds = (seconds: number): string =>
+  seconds < 60 ? plural(seconds, "second") : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")} minutes`
+
+/** What the privacy check found, as a person says it. */
+const privacyKindName = (kind: string): string => {
+  switch (kind) {
+    case "phone":
+      return "a phone number"
+    case "email":
+      return "an e-mail address"
+    case "username":
+      return "a Telegram @username"
+    case "link":
+      return "a Telegram link"
+    default:
+      return `a ${Html.escapeTruncated(kind, 40)}`
+  }
+}
+
+/** One line of the preview per kind found. */
+export const privacyWarning = (kind: string): string =>
+  `⚠️ This looks like ${privacyKindName(kind)}: everyone will see it.`
+
+export const privacyAdvice = "Edit it, or submit anyway."
+
+/** The admins' copy: what the check found, by kind only. */
+export const privacyFlag = (kinds: ReadonlyArray<string>): string =>
+  `⚠️ Privacy check: ${kinds.map((kind) => privacyKindName(kind).replace(/^an? /, "")).join(", ")}`
+
+export const editDraft = "✏️ Send the corrected text (or another photo or voice note); the preview follows."
 
 export const submitted = (id: number): string =>
   `📨 Confession #${id} is waiting for review. I'll let you know when a moderator has decided.`

@@ -14,6 +14,7 @@ const examples: { readonly [K in CallbackData.Tag]: CallbackData.Of<K> } = {
   PreviewSubmit: CallbackData.PreviewSubmit(),
   PreviewToggleAnonymous: CallbackData.PreviewToggleAnonymous(),
   PreviewCancel: CallbackData.PreviewCancel(),
+  PreviewEdit: CallbackData.PreviewEdit(),
   Approve: CallbackData.Approve({ confessionId }),
   Reject: CallbackData.Reject({ confessionId }),
   PendingPage: CallbackData.PendingPage({ page }),
@@ -45,7 +46,7 @@ const bytes = (text: string) => new TextEncoder().encode(text).length
 describe("CallbackData", () => {
   it("tags - lists every action exactly once", () => {
     assert.deepStrictEqual([...CallbackData.tags].sort(), Object.keys(examples).sort())
-    assert.strictEqual(new Set(CallbackData.tags).size, 26)
+    assert.strictEqual(new Set(CallbackData.tags).size, 27)
   })
 
   it("toString/fromString - round trip for every action with maximal ids and pages, within 64 bytes", () => {
@@ -86,6 +87,7 @@ describe("CallbackData", () => {
       PreviewSubmit: () => "",
       PreviewToggleAnonymous: () => "",
       PreviewCancel: () => "",
+      PreviewEdit: () => "",
       Approve: () => "",
       Reject: () => "",
       PendingPage: () => "",

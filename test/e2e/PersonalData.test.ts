@@ -22,7 +22,7 @@ import * as ReactionsFeature from "../../src/features/Reactions.ts"
 import * as Reports from "../../src/features/Reports.ts"
 import * as Start from "../../src/features/Start.ts"
 import { type ApiCall, BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
-import { callback, type Person, person, text } from "../../src/emulator/Updates.ts"
+import { callback, message, type Person, person, text } from "../../src/emulator/Updates.ts"
 import { Courier } from "../../src/services/Courier.ts"
 import { StatsCache } from "../../src/services/StatsCache.ts"
 import { Users } from "../../src/services/Users.ts"
@@ -139,7 +139,7 @@ const launch = () =>
       })
 
     return {
-      fake, app, sql, say, press, sent, lastText, edits, confess, approve, comment, reply, commentId, channelMessageId,
+      fake, app, sql, send, say, press, sent, lastText, edits, confess, approve, comment, reply, commentId, channelMessageId,
       pressLabel
     }
   })
@@ -475,6 +475,44 @@ describe("PersonalData end to end", () => {
       })
       yield* assertCountersMatchRows(bot.sql)
       assert.deepStrictEqual(yield* searchEverything(bot.sql, annSecrets), [])
+    }))
+
+  live("/forget - a named photo's caption becomes Anonymous; /mydata had its file id", () =>
+    Effect.gen(function* () {
+      const bot = yield* launch()
+      yield* bot.say(ann, "/confess")
+      // The emulator's file ids contain the sender's id; Telegram's are opaque, so this one is made opaque too.
+      const sent = message(ann, { kind: "photo", caption: "our secret garden" })
+      const photo = JSON.parse(JSON.stringify(sent).replaceAll(`-${ann.id}-`, "-opaque-")) as Update
+      yield* bot.send(photo)
+      yield* bot.press(ann, CallbackData.PreviewToggleAnonymous(), 500)
+      yield* bot.press(ann, CallbackData.PreviewSubmit(), 500)
+      const [row] = yield* bot.sql<{ id: number }>`select id::int as id from confessions where author_id = ${ann.id}`
+      const id = ConfessionId.make(row?.id ?? 0)
+      yield* bot.approve(id)
+      const post = yield* bot.channelMessageId(id)
+      const fileId = `photo-opaque-${photo.update_id}`
+      assert.include(String(bot.fake.callsTo("sendPhoto").find((call) => call.body.chat_id === channel)?.body.caption), "Zelinda")
+
+      yield* bot.say(ann, "/mydata")
+      const raw = bot.fake.callsTo("sendDocument").at(-1)?.files[0]?.content.toString("utf8") ?? ""
+      const doc = JSON.parse(raw) as { confessions: Array<{ media: unknown; text: string }> }
+      assert.deepStrictEqual(doc.confessions.map((c) => [c.text, c.media]), [
+        ["our secret garden", { kind: "photo", fileId, durationSeconds: null }]
+      ])
+
+      yield* bot.say(ann, "/forget")
+      yield* bot.pressLabel(ann, Messages.forgetKeepPostsLabel)
+      const edit = bot.fake.callsTo("editMessageCaption").find((call) => call.body.chat_id === channel)
+      assert.deepStrictEqual(
+        [edit?.body.message_id, edit?.body.caption],
+        [post, `<b>#${id}</b>\n\nour secret garden\n\n— Anonymous`]
+      )
+      assert.deepStrictEqual(yield* searchEverything(bot.sql, annSecrets), [])
+      // The photo stays the post's; only its author line changed.
+      const [kept] = yield* bot.sql<{ mediaFileId: string; authorId: number | null }>`
+        select media_file_id, author_id from confessions where id = ${id}`
+      assert.deepStrictEqual(kept, { mediaFileId: fileId, authorId: null })
     }))
 
   live("/forget - cancel erases nothing; admins and blocked accounts are refused", () =>

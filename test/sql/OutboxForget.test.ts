@@ -49,6 +49,15 @@ describe("Outbox", () => {
           // Their subject: two admins' copies naming them (one with a pending close), the channel post, its close.
           { dedupeKey: `${p}:copy1`, kind: "admin_notice", topic, call: BotCall.sendMessage(1, "— Zed @zed"), dueAt: at(0) },
           { dedupeKey: `${p}:copy2`, kind: "admin_notice", topic, call: BotCall.sendMessage(2, "— Zed @zed"), dueAt: at(0) },
+          // A photo's copy being sent, and the channel post of a photo being sent.
+          {
+            dedupeKey: `${p}:copy3`, kind: "admin_notice", topic, dueAt: at(0), lockedUntil: at(60),
+            call: BotCall.BotCall.cases.SendPhoto.make({ chatId: 3, fileId: "their-photo", caption: "— Zed" })
+          },
+          {
+            dedupeKey: `${p}:post2`, kind: "channel_post", topic, dueAt: at(0), lockedUntil: at(60),
+            call: BotCall.BotCall.cases.SendPhoto.make({ chatId: "-100", fileId: "posted-photo", caption: "#2 — Zed" })
+          },
           { dedupeKey: `${p}:post`, kind: "channel_post", topic, call: BotCall.sendMessage("-100", "#1 — Zed"), dueAt: at(0) },
           { dedupeKey: `${p}:close2`, kind: "admin_close", topic, call: BotCall.editText(2, undefined, "withdrawn"), parentKey: `${p}:copy2`, dueAt: at(0) },
           // Someone else's subject and chat: untouched.
@@ -63,14 +72,18 @@ describe("Outbox", () => {
           left.map((row) => [row.dedupeKey, row.status]),
           [
             [`${p}:copy2`, "delivered"],
+            [`${p}:copy3`, "pending"],
+            [`${p}:post2`, "pending"],
             [`${p}:close2`, "pending"],
             [`${p}:else`, "delivered"]
           ]
         )
         // The copy kept for its close keeps its chat, not its words.
         assert.deepStrictEqual(JSON.parse(left[0]?.call ?? ""), { _tag: "SendMessage", chatId: 2, text: "🗑 Withdrawn." })
-        assert.deepStrictEqual(JSON.parse(left[1]?.call ?? ""), { _tag: "EditText", chatId: 2, text: "withdrawn" })
-        assert.deepStrictEqual(JSON.parse(left[2]?.call ?? ""), { _tag: "SendMessage", chatId: 1, text: "other" })
+        assert.deepStrictEqual(JSON.parse(left[1]?.call ?? ""), { _tag: "SendPhoto", chatId: 3, fileId: "erased", caption: "🗑 Withdrawn." })
+        assert.deepStrictEqual(JSON.parse(left[2]?.call ?? ""), { _tag: "SendPhoto", chatId: "-100", fileId: "posted-photo", caption: "🗑 Withdrawn." })
+        assert.deepStrictEqual(JSON.parse(left[3]?.call ?? ""), { _tag: "EditText", chatId: 2, text: "withdrawn" })
+        assert.deepStrictEqual(JSON.parse(left[4]?.call ?? ""), { _tag: "SendMessage", chatId: 1, text: "other" })
       }))
 
     it.effect("forget - without topics, only the person's rows go", () =>

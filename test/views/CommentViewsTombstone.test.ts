@@ -38,7 +38,7 @@ describe("CommentViews (tombstones)", () => {
 
   it("commentsPage - the tombstone in its place, with its replies, a reply button and no reactions", () => {
     const view = CommentViews.commentsPage({
-      confession: { id: confessionId, text: "My confession" },
+      confession: { id: confessionId, text: "My confession", media: null },
       items: [comment(9, "newer"), tombstone],
       page: 1,
       totalPages: 1,
@@ -57,7 +57,7 @@ describe("CommentViews (tombstones)", () => {
 
   it("commentsPage - a full page of long comments and a tombstone stays within the limit", () => {
     const view = CommentViews.commentsPage({
-      confession: { id: confessionId, text: "c".repeat(3500) },
+      confession: { id: confessionId, text: "c".repeat(3500), media: null },
       items: [comment(1, "a".repeat(1000)), tombstone, comment(3, "b".repeat(1000)), comment(4, "<".repeat(1000))],
       page: 1,
       totalPages: 3,
