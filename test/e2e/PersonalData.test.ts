@@ -429,6 +429,15 @@ describe("PersonalData end to end", () => {
       yield* bot.press(cy, CallbackData.Like({ commentId: ids.c1 }))
       assert.strictEqual(String(bot.fake.callsTo("answerCallbackQuery").at(-1)?.body.text), Messages.commentNotFound)
 
+      // The kept post still takes comments; its forgotten author hears of none.
+      const sentBefore = bot.fake.callsTo("sendMessage").length
+      yield* bot.comment(cy, ids.a1, "cy-after-forget")
+      assert.deepStrictEqual(
+        bot.fake.callsTo("sendMessage").slice(sentBefore).map((call) => call.body.chat_id),
+        [cy.id, cy.id],
+        "the prompt and the confirmation, to cy only"
+      )
+
       // One audit row says someone was forgotten, naming nobody.
       const audit = yield* bot.sql<Record<string, unknown>>`
         select actor_id::int as actor_id, action, subject_kind, subject_id::int as subject_id from audit_log
