@@ -4,7 +4,8 @@
 // their pending confessions, open feedback and reported comments turn into "withdrawn", named channel posts are edited
 // to "Anonymous" (or withdrawn when chosen), and the outbox keeps nothing addressed to them. Admins (named in
 // ADMIN_IDS) and blocked accounts cannot erase themselves.
-import { Clock, Effect, Layer, Option } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Random } from "effect"
+import { AppConfig } from "../AppConfig.ts"
 import * as BotCall from "../domain/BotCall.ts"
 import * as DeepLink from "../domain/DeepLink.ts"
 import type { UserId } from "../domain/Ids.ts"
@@ -35,6 +36,7 @@ export const layer = Layer.effectDiscard(
     const users = yield* Users
     const stats = yield* StatsCache
     const conversations = yield* ConversationStore
+    const config = yield* AppConfig
 
     /** Admins stay listed in ADMIN_IDS whatever the database forgets; a blocked account would shed its block. */
     const refusal = (incoming: Incoming): string | undefined =>
@@ -66,19 +68,28 @@ export const layer = Layer.effectDiscard(
       })
     )
 
+    /**
+     * A random delay of its own for each visible withdrawal, within ADMIN_NOTIFY_JITTER: admins' copies closing, or
+     * channel posts disappearing, all at once would tell that those items had one author.
+     */
+    const spreadMillis = Duration.toMillis(config.adminNotifyJitter)
+    const spread = Effect.map(
+      spreadMillis > 0 ? Random.nextIntBetween(0, spreadMillis) : Effect.succeed(0),
+      Duration.millis
+    )
+
     /** The messages an erasure causes, queued in its transaction, each about content and none naming the person. */
     const follow = (user: UserId, erased: Erased) =>
       Effect.gen(function* () {
-        for (const id of erased.pending) {
-          yield* admins.close(`confession:${id}`, "withdrawn", Messages.withdrawnCopy("confession", id))
+        const withdrawn = [
+          ...erased.pending.map((id) => ({ topic: `confession:${id}`, text: Messages.withdrawnCopy("confession", id) })),
+          ...erased.openFeedback.map((id) => ({ topic: `feedback:${id}`, text: Messages.withdrawnCopy("feedback", id) })),
+          ...erased.reported.map((id) => ({ topic: `comment:${id}`, text: Messages.withdrawnCopy("comment", id) }))
+        ]
+        for (const copy of withdrawn) yield* admins.close(copy.topic, "withdrawn", copy.text, { delay: yield* spread })
+        for (const post of erased.withdrawn) {
+          yield* channel.withdraw(post.id, post.channelMessageId, { delay: yield* spread })
         }
-        for (const id of erased.openFeedback) {
-          yield* admins.close(`feedback:${id}`, "withdrawn", Messages.withdrawnCopy("feedback", id))
-        }
-        for (const id of erased.reported) {
-          yield* admins.close(`comment:${id}`, "withdrawn", Messages.withdrawnCopy("comment", id))
-        }
-        for (const post of erased.withdrawn) yield* channel.withdraw(post.id, post.channelMessageId)
         // After the closes and withdrawals (which need the sent copies and posts to refer to), before the revised
         // posts (whose stored calls must keep their new words).
         yield* personalData.scrubOutbox(
