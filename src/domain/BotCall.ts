@@ -126,6 +126,25 @@ export const answerCallback = (callbackQueryId: string, text?: string, alert?: b
     ...(alert === undefined ? {} : { alert })
   })
 
+/**
+ * The edit that makes a message sent by `call` show what `call` sends now: the text, or the caption of a photo or voice
+ * note, with its inline keyboard. Without `messageId`, the message the parent row sent. `undefined` for a call that
+ * sends no message.
+ */
+export const editOf = (call: BotCall, messageId: number | undefined): BotCall | undefined => {
+  const target = messageId === undefined ? {} : { messageId }
+  const keyboard = (markup: Markup | undefined) => (markup !== undefined && "inline_keyboard" in markup ? { keyboard: markup } : {})
+  switch (call._tag) {
+    case "SendMessage":
+      return BotCall.cases.EditText.make({ chatId: call.chatId, ...target, text: call.text, ...keyboard(call.markup) })
+    case "SendPhoto":
+    case "SendVoice":
+      return BotCall.cases.EditCaption.make({ chatId: call.chatId, ...target, caption: call.caption, ...keyboard(call.markup) })
+    default:
+      return undefined
+  }
+}
+
 /** A rendered message: HTML text and keyboard, or a photo or voice note with the text as its caption. */
 export interface Rendered {
   readonly text: string

@@ -34,6 +34,9 @@ export type CallbackData = Data.TaggedEnum<{
   FeedbackPage: { readonly page: number }
   ReportsPage: { readonly page: number }
   Noop: {}
+  ForgetKeepPosts: {}
+  ForgetDeletePosts: {}
+  ForgetCancel: {}
 }>
 
 export type Tag = CallbackData["_tag"]
@@ -51,6 +54,9 @@ export const {
   FeedbackPage,
   FeedbackReply,
   FeedbackResolve,
+  ForgetCancel,
+  ForgetDeletePosts,
+  ForgetKeepPosts,
   HideComment,
   KeepComment,
   Like,
@@ -118,7 +124,10 @@ const specs = {
   FeedbackReply: { code: "fy", fields: { feedbackId: true } },
   FeedbackPage: { code: "fp", fields: { page: true } },
   ReportsPage: { code: "rs", fields: { page: true } },
-  Noop: { code: "no", fields: {} }
+  Noop: { code: "no", fields: {} },
+  ForgetKeepPosts: { code: "fk", fields: {} },
+  ForgetDeletePosts: { code: "fd", fields: {} },
+  ForgetCancel: { code: "fx", fields: {} }
 } as const satisfies { readonly [K in Tag]: Spec<K> }
 
 /** Every action tag, in declaration order (exhaustive by construction of `specs`). */

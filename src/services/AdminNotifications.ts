@@ -33,7 +33,12 @@ export class AdminNotifications extends Context.Service<
      * Every admin's copy of `topic` becomes `text` without buttons (a media copy's caption: `text` must then fit a
      * caption); `outcome` names this closing (e.g. `approved`).
      */
-    readonly close: (topic: string, outcome: string, text: string) => Effect.Effect<void, SqlError>
+    readonly close: (
+      topic: string,
+      outcome: string,
+      text: string,
+      options?: { readonly delay?: Duration.Input }
+    ) => Effect.Effect<void, SqlError>
     /** A message to every admin with no decision to take, sent once per `key`. */
     readonly alert: (key: string, text: string) => Effect.Effect<void, SqlError>
   }
@@ -74,8 +79,9 @@ const make = (options: AdminNotificationsOptions) =>
         )
       }),
 
-      close: Effect.fn("AdminNotifications.close")(function* (topic, outcome, text) {
+      close: Effect.fn("AdminNotifications.close")(function* (topic, outcome, text, closeOptions) {
         const at = yield* now
+        const dueAt = new Date(at.getTime() + Duration.toMillis(Duration.fromInputUnsafe(closeOptions?.delay ?? 0)))
         // Copies nobody holds yet are simply not sent; an earlier closing still waiting is replaced by this one.
         const copies = yield* outbox.supersede(topic, "admin_notice", at)
         yield* outbox.supersede(topic, "admin_close", at)
@@ -92,7 +98,7 @@ const make = (options: AdminNotificationsOptions) =>
                       ? BotCall.editCaption(chatIdOf(copy.chatId), undefined, text)
                       : BotCall.editText(chatIdOf(copy.chatId), undefined, text),
                     parentKey: copy.dedupeKey,
-                    dueAt: at
+                    dueAt
                   }
                 ]
           ),

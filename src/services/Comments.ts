@@ -149,6 +149,7 @@ const make = (options: CommentsOptions) =>
           )
           select
             exists (select 1 from actor) as allowed,
+            exists (select 1 from confession) as found,
             confession.author_id as confession_author_id,
             (select author_id from parent) as parent_author_id,
             inserted.*
@@ -157,7 +158,7 @@ const make = (options: CommentsOptions) =>
           left join inserted on true`)
         const outcome = yield* decodeRow(AddOutcome, row)
         if (!outcome.allowed) return yield* fail(new Blocked())
-        if (outcome.confessionAuthorId === null) return yield* fail(new ConfessionNotFound({ id: confessionId }))
+        if (!outcome.found) return yield* fail(new ConfessionNotFound({ id: confessionId }))
         if (outcome.id === null) {
           // With author and confession there, only a reply can fail: its parent is missing, hidden, or a reply itself.
           return yield* fail(
@@ -168,9 +169,10 @@ const make = (options: CommentsOptions) =>
         }
         const comment = yield* decodeRow(CommentRow, row)
         yield* stats.forget(author.id)
+        // A forgotten person (a null author: /forget) is told nothing.
         const candidates: ReadonlyArray<Addressee> = [
           ...(outcome.parentAuthorId === null ? [] : [{ userId: outcome.parentAuthorId, about: "reply" as const }]),
-          { userId: comment.confessionAuthorId, about: "comment" as const }
+          ...(comment.confessionAuthorId === null ? [] : [{ userId: comment.confessionAuthorId, about: "comment" as const }])
         ]
         const notify = candidates.filter(
           (candidate, index) =>
@@ -288,13 +290,16 @@ const make = (options: CommentsOptions) =>
 
 // ---- rows -------------------------------------------------------------------------------------------------------
 
-/** The columns of `comments` plus the confession's author, which only `toRecord` reads (for the tag). */
+/**
+ * The columns of `comments` plus the confession's author, which only `toRecord` reads (for the tag). A null author is a
+ * forgotten person (/forget): a tombstone comment, or a confession kept as an anonymous post.
+ */
 const commentFields = {
   id: Int8.pipe(Schema.decodeTo(CommentId)),
   confessionId: Int8.pipe(Schema.decodeTo(ConfessionId)),
   parentId: Schema.NullOr(Int8.pipe(Schema.decodeTo(CommentId))),
-  authorId: Int8.pipe(Schema.decodeTo(UserId)),
-  confessionAuthorId: Int8.pipe(Schema.decodeTo(UserId)),
+  authorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
+  confessionAuthorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   text: Schema.String,
   hidden: Schema.Boolean,
   likes: Schema.Number,
@@ -307,9 +312,13 @@ const commentFields = {
 const CommentRow = Schema.Struct(commentFields)
 type CommentRow = typeof CommentRow.Type
 
-/** `add`'s one row: may the author write, the confession's author (null: not found), the new comment's id. */
+/**
+ * `add`'s one row: may the author write, is the confession there (its author may be null: forgotten), the replied
+ * comment's writer, the new comment's id.
+ */
 const AddOutcome = Schema.Struct({
   allowed: Schema.Boolean,
+  found: Schema.Boolean,
   confessionAuthorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   parentAuthorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   id: Schema.NullOr(Int8)

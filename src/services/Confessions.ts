@@ -20,7 +20,8 @@ import type { User } from "./Users.ts"
 
 export class Confession extends Schema.Class<Confession>("Confession")({
   id: Int8.pipe(Schema.decodeTo(ConfessionId)),
-  authorId: Int8.pipe(Schema.decodeTo(UserId)),
+  /** `null`: the author erased their data (/forget); the confession stays as an anonymous post, or a deleted shell. */
+  authorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   text: Schema.String,
   anonymous: Schema.Boolean,
   status: Status,

@@ -14,8 +14,12 @@ import { Confession } from "./Confessions.ts"
 import { StatsCache } from "./StatsCache.ts"
 import { Users } from "./Users.ts"
 
-/** A decided confession with what its channel post and the author's notice need: the author's names. */
+/**
+ * A decided confession with what its channel post and the author's notice need: the author's names. Only a pending
+ * confession is decided, and a pending one always has its author (a forgotten person's are deleted).
+ */
 export class ModeratedConfession extends Confession.extend<ModeratedConfession>("ModeratedConfession")({
+  authorId: Int8.pipe(Schema.decodeTo(UserId)),
   authorFirstName: Schema.String,
   authorUsername: Schema.NullOr(Schema.String)
 }) {}
@@ -231,7 +235,7 @@ export class Moderation extends Context.Service<
               ? fail(new NotFound())
               : fail(new AlreadyDecided({ status: state.value.status }))
           }
-          yield* stats.forget(deleted.authorId)
+          if (deleted.authorId !== null) yield* stats.forget(deleted.authorId)
           return {
             id,
             text: deleted.text,
@@ -258,7 +262,7 @@ const ConfessionState = Schema.Struct({
 })
 
 const DeletedConfession = Schema.Struct({
-  authorId: Int8.pipe(Schema.decodeTo(UserId)),
+  authorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   text: Schema.String,
   channelMessageId: NullableInt8,
   mediaKind: Schema.NullOr(Schema.Literals(["photo", "voice"])),

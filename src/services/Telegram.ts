@@ -3,7 +3,7 @@
 // and outgoing messages pass Telegram's rate limits (global, per private chat, per group or channel) first.
 import { Context, Data, Duration, Effect, Layer, Metric, Redacted, Schedule } from "effect"
 import { RateLimiter } from "effect/persistence"
-import { Api, GrammyError, HttpError } from "grammy"
+import { Api, GrammyError, HttpError, InputFile } from "grammy"
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, UserFromGetMe } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import type * as BotCall from "../domain/BotCall.ts"
@@ -127,6 +127,12 @@ export class Telegram extends Context.Service<
       options?: { readonly text?: string | undefined; readonly showAlert?: boolean | undefined }
     ) => Effect.Effect<void, TelegramError>
     readonly deleteMessage: (chatId: ChatId, messageId: number) => Effect.Effect<void, TelegramError>
+    /** Uploads `file` as a document (multipart), with an optional HTML caption; returns the message id. */
+    readonly sendDocument: (
+      chatId: ChatId,
+      file: { readonly fileName: string; readonly content: Uint8Array },
+      options?: { readonly caption?: string | undefined }
+    ) => Effect.Effect<number, TelegramError>
     /**
      * Performs a call; a send returns the message id it produced. Without `retry` it is tried once (the outbox
      * schedules its own retries); with it, 429s, 5xx and network failures are retried like every direct call. An edit
@@ -434,6 +440,16 @@ const make = (options: TelegramOptions) =>
         ),
       deleteMessage: (chatId, messageId) =>
         Effect.asVoid(call("deleteMessage", chatId, (signal) => api.deleteMessage(chatId, messageId, signal))),
+      sendDocument: (chatId, file, documentOptions) =>
+        call("sendDocument", chatId, (signal) =>
+          // A fresh InputFile per try: a retried upload reads its bytes again.
+          api.sendDocument(
+            chatId,
+            new InputFile(file.content, file.fileName),
+            documentOptions?.caption === undefined ? {} : { caption: documentOptions.caption, parse_mode: "HTML" },
+            signal
+          )
+        ).pipe(Effect.map((message) => message.message_id)),
       perform: (stored, options) => perform(stored, options?.retry ?? false)
     })
   })
