@@ -77,7 +77,10 @@ export class Comments extends Context.Service<
     readonly replies: (
       request: Paging.PageRequest & { readonly commentId: CommentId }
     ) => Effect.Effect<RepliesPage, SqlError | CommentsError>
-    /** "My comments": the user's visible comments and replies, newest first, each with its confession id. */
+    /**
+     * "My comments": the user's own comments and replies that are not hidden (also under confessions deleted since),
+     * newest first, each with its confession id.
+     */
     readonly listByAuthor: (
       request: Paging.PageRequest & { readonly author: UserId }
     ) => Effect.Effect<Paging.Page<CommentRecord>, SqlError>
@@ -249,9 +252,15 @@ const make = (options: CommentsOptions) =>
 
       listByAuthor: Effect.fn("Comments.listByAuthor")(function* (request) {
         const window = windowOf(request)
-        // Visible comments only: the same set the profile counts as "comments written".
+        // The writer's own comments, so outside the visibility rule like "My confessions": the same set the profile
+        // counts as "comments written", which leaves out hidden ones (moderated away) and keeps those under a
+        // confession deleted since (they stay the writer's words).
         const rows = yield* SqlPaging.list(sql, window, {
-          from: sql`(select * from ${visibleComments(sql)} as m where m.author_id = ${request.author}) as mine`,
+          from: sql`(
+            select m.*, f.author_id as confession_author_id
+            from comments m join confessions f on f.id = m.confession_id
+            where m.author_id = ${request.author} and not m.hidden
+          ) as mine`,
           orderBy: sql`id desc`
         })
         const total = rows.length === 0 ? 0 : (yield* decodeRow(ListHead, rows[0])).total

@@ -6,7 +6,6 @@ import { SqlClient, SqlSchema } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import type { UserId } from "../domain/Ids.ts"
 import { Int8 } from "../sql/Rows.ts"
-import { visibleComments } from "../sql/Visibility.ts"
 import type { ProfileStats } from "../domain/Profile.ts"
 import type { SystemStats } from "../domain/Stats.ts"
 
@@ -29,8 +28,7 @@ export class StatsQueries extends Context.Service<
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
 
-      // Only visible comments count (Visibility.ts): a hidden one, or one under a confession that was deleted, is
-      // moderated away and neither counts as written nor earns its reactions.
+      // Hidden comments are moderated away: they neither count as written nor earn their reactions.
       const profileRow = SqlSchema.findOne({
         Request: Schema.Number,
         Result: ProfileRow,
@@ -46,8 +44,8 @@ export class StatsQueries extends Context.Service<
               count(*) as comments_written,
               coalesce(sum(likes), 0) as likes_received,
               coalesce(sum(dislikes), 0) as dislikes_received
-            from ${visibleComments(sql)} as m
-            where m.author_id = ${user}
+            from comments
+            where author_id = ${user} and not hidden
           ) as written`
       })
 
