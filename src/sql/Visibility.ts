@@ -1,8 +1,9 @@
 // The one visibility rule for what people see: a confession is visible when it is approved (not pending, rejected or
 // deleted); a comment (or reply) when it is not hidden and its confession is visible. Every read path that shows
-// content to anyone but a moderator, and every action on content (comment, reply, react, report), builds its SQL from
-// these fragments, so a forged button on unpublished or removed content finds nothing. Admin paths that must see more
-// (the report alert, /pending, decisions on reported comments) read the tables directly and say so.
+// content to anyone but a moderator or its own writer, and every action on content (comment, reply, react, report),
+// builds its SQL from these fragments, so a forged button on unpublished or removed content finds nothing. Paths that
+// must see more read the tables directly and say so: the moderators' (the report alert, /pending, decisions on
+// reported comments) and a writer's own lists ("My confessions", "My comments", the profile numbers).
 import type { SqlClient, Statement } from "effect/sql"
 
 /** `confession` (a table alias) is visible: approved. */
