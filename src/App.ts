@@ -13,6 +13,7 @@ import * as FeedbackFeature from "./features/Feedback.ts"
 import * as Help from "./features/Help.ts"
 import * as Moderate from "./features/Moderate.ts"
 import * as MyComments from "./features/MyComments.ts"
+import * as PersonalDataFeature from "./features/PersonalData.ts"
 import * as Profile from "./features/Profile.ts"
 import * as ReactionsFeature from "./features/Reactions.ts"
 import * as Reports from "./features/Reports.ts"
@@ -21,6 +22,7 @@ import * as Logging from "./Logging.ts"
 import * as Health from "./http/Health.ts"
 import * as Metrics from "./http/Metrics.ts"
 import * as Server from "./http/Server.ts"
+import { ActivityLimits } from "./services/ActivityLimits.ts"
 import { AdminNotifications } from "./services/AdminNotifications.ts"
 import { Comments } from "./services/Comments.ts"
 import { ConfessionLimits } from "./services/ConfessionLimits.ts"
@@ -28,6 +30,7 @@ import { Confessions } from "./services/Confessions.ts"
 import { ConversationStore } from "./services/ConversationStore.ts"
 import { Feedback } from "./services/Feedback.ts"
 import { Moderation } from "./services/Moderation.ts"
+import { PersonalData } from "./services/PersonalData.ts"
 import { BotIdentity } from "./services/BotIdentity.ts"
 import { ChannelPosts } from "./services/ChannelPosts.ts"
 import { Courier } from "./services/Courier.ts"
@@ -58,10 +61,12 @@ export const services = Layer.mergeAll(
   Confessions.layerConfig,
   Moderation.layer,
   ConfessionLimits.layerConfig,
+  ActivityLimits.layerConfig,
   Comments.layerConfig,
   Reactions.layerConfig,
   Feedback.layerConfig,
   ChannelPosts.layerConfig,
+  PersonalData.layer(),
   BotIdentity.layer
 ).pipe(
   Layer.provideMerge(Courier.layer({ texts: courierTexts })),
@@ -129,7 +134,7 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
  * Every feature registers its routes here. Fallback must be the only fallback; Comments owns the deep link and the
  * page-counter button.
  */
-const features = Layer.mergeAll(
+export const features = Layer.mergeAll(
   Start.layer,
   Help.layer,
   Confess.layer,
@@ -141,6 +146,7 @@ const features = Layer.mergeAll(
   Reports.layer,
   FeedbackFeature.layer,
   MyComments.layer,
+  PersonalDataFeature.layer,
   Fallback.layer
 )
 

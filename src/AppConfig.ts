@@ -1,6 +1,7 @@
 // The whole typed configuration, read once from the environment (and `.env` when present) while layers are built.
 // Every variable of PRODUCT.md's table lives here; services take their section through their own `layerConfig`.
-import { Config, ConfigProvider, Context, Duration, Effect, FileSystem, Layer, Option, Redacted, Schema } from "effect"
+import { Config, ConfigProvider, Context, Duration, Effect, FileSystem, Layer, Option, Redacted, Result, Schema } from "effect"
+import * as Privacy from "./domain/Privacy.ts"
 
 export interface AppSettings {
   readonly botToken: Redacted.Redacted<string>
@@ -35,11 +36,19 @@ export interface AppSettings {
   readonly dbAcquireTimeout: Duration.Duration
   readonly shutdownGrace: Duration.Duration
   readonly confessionMaxLength: number
+  /** The longest voice note accepted as a confession. */
+  readonly voiceMaxDuration: Duration.Duration
+  /** The campus' own patterns the privacy check looks for, besides phone numbers, e-mails, @usernames and links. */
+  readonly privacyPatterns: ReadonlyArray<Privacy.Pattern>
   readonly commentMaxLength: number
   readonly commentsPageSize: number
   readonly reportThreshold: number
   readonly confessionsPerHour: number
   readonly confessionCooldown: Duration.Duration
+  /** Per-user hourly limits on what reaches other people: comments and replies, reports, feedback. */
+  readonly commentsPerHour: number
+  readonly reportsPerHour: number
+  readonly feedbackPerHour: number
   readonly logLevel: "trace" | "debug" | "info" | "warn" | "error"
   readonly logFormat: "pretty" | "json"
 }
@@ -176,11 +185,27 @@ const settings: Config.Config<AppSettings> = Config.all({
   dbAcquireTimeout: positiveDuration("DB_ACQUIRE_TIMEOUT", "10 seconds"),
   shutdownGrace: nonNegativeDuration("SHUTDOWN_GRACE", "10 seconds"),
   confessionMaxLength: between("CONFESSION_MAX_LENGTH", 1, 3700, 3500),
+  voiceMaxDuration: positiveDuration("VOICE_MAX_DURATION", "2 minutes"),
+  privacyPatterns: Config.schema(
+    Schema.String.check(
+      Schema.makeFilter((raw: string) =>
+        Result.match(Privacy.parsePatterns(raw), { onSuccess: () => true, onFailure: Privacy.describeProblem })
+      )
+    ),
+    "PRIVACY_PATTERNS"
+  ).pipe(
+    Config.withDefault(""),
+    // Checked just above, so the patterns parse.
+    Config.map((raw) => Result.getOrElse(Privacy.parsePatterns(raw), () => []))
+  ),
   commentMaxLength: between("COMMENT_MAX_LENGTH", 1, 3800, 1000),
   commentsPageSize: between("COMMENTS_PAGE_SIZE", 1, 10, 5),
   reportThreshold: between("REPORT_THRESHOLD", 1, 1000, 3),
   confessionsPerHour: between("CONFESSIONS_PER_HOUR", 1, 1000, 5),
   confessionCooldown: nonNegativeDuration("CONFESSION_COOLDOWN", "30 seconds"),
+  commentsPerHour: between("COMMENTS_PER_HOUR", 1, 100_000, 30),
+  reportsPerHour: between("REPORTS_PER_HOUR", 1, 100_000, 20),
+  feedbackPerHour: between("FEEDBACK_PER_HOUR", 1, 100_000, 5),
   logLevel: Config.Literals(["trace", "debug", "info", "warn", "error"], "LOG_LEVEL").pipe(
     Config.withDefault("info" as const)
   ),

@@ -13,6 +13,9 @@ export type CallbackData = Data.TaggedEnum<{
   PreviewSubmit: {}
   PreviewToggleAnonymous: {}
   PreviewCancel: {}
+  PreviewEdit: {}
+  CommentPost: {}
+  CommentEdit: {}
   Approve: { readonly confessionId: ConfessionId }
   Reject: { readonly confessionId: ConfessionId }
   PendingPage: { readonly page: number }
@@ -33,6 +36,9 @@ export type CallbackData = Data.TaggedEnum<{
   FeedbackPage: { readonly page: number }
   ReportsPage: { readonly page: number }
   Noop: {}
+  ForgetKeepPosts: {}
+  ForgetDeletePosts: {}
+  ForgetCancel: {}
 }>
 
 export type Tag = CallbackData["_tag"]
@@ -50,6 +56,9 @@ export const {
   FeedbackPage,
   FeedbackReply,
   FeedbackResolve,
+  ForgetCancel,
+  ForgetDeletePosts,
+  ForgetKeepPosts,
   HideComment,
   KeepComment,
   Like,
@@ -58,6 +67,9 @@ export const {
   Noop,
   PendingPage,
   PreviewCancel,
+  PreviewEdit,
+  CommentPost,
+  CommentEdit,
   PreviewSubmit,
   PreviewToggleAnonymous,
   RepliesPage,
@@ -96,6 +108,9 @@ const specs = {
   PreviewSubmit: { code: "ps", fields: {} },
   PreviewToggleAnonymous: { code: "pa", fields: {} },
   PreviewCancel: { code: "pc", fields: {} },
+  PreviewEdit: { code: "pe", fields: {} },
+  CommentPost: { code: "cs", fields: {} },
+  CommentEdit: { code: "ce", fields: {} },
   Approve: { code: "ap", fields: { confessionId: true } },
   Reject: { code: "rj", fields: { confessionId: true } },
   PendingPage: { code: "pp", fields: { page: true } },
@@ -115,7 +130,10 @@ const specs = {
   FeedbackReply: { code: "fy", fields: { feedbackId: true } },
   FeedbackPage: { code: "fp", fields: { page: true } },
   ReportsPage: { code: "rs", fields: { page: true } },
-  Noop: { code: "no", fields: {} }
+  Noop: { code: "no", fields: {} },
+  ForgetKeepPosts: { code: "fk", fields: {} },
+  ForgetDeletePosts: { code: "fd", fields: {} },
+  ForgetCancel: { code: "fx", fields: {} }
 } as const satisfies { readonly [K in Tag]: Spec<K> }
 
 /** Every action tag, in declaration order (exhaustive by construction of `specs`). */

@@ -19,10 +19,6 @@
 //   or the answer itself lost (a timeout, a connection cut after Telegram acted).
 // - Outcomes are recorded in groups: attempts that end while a record is being written are recorded together by the
 //   next one, so a busy bot spends about one statement per group rather than one per answer.
-// - The rows a commit stores that are due at once and wait for no other row are stored already held by this process
-//   (like an answer) and handed to its fiber in memory, so they cost no claim. The fiber still claims from the table
-//   whenever it was asked to (a row it could not be handed, a retry) and at least every `pollInterval`, and a handed
-//   row whose lease ran out in memory is dropped unrecorded: it is claimable again, by anyone.
 import { Cause, Clock, Context, Data, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Random, Ref, Schedule } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import * as BotCall from "../domain/BotCall.ts"
@@ -172,14 +168,7 @@ const make = (options: CourierOptions) =>
 
     // Woken by commits; the loop also looks every `pollInterval`.
     const wakeUp = yield* Ref.make(yield* Deferred.make<void>())
-    const signal = Effect.flatMap(Ref.get(wakeUp), (signal) => Deferred.succeed(signal, undefined))
-    /** Rows may be due in the table: the fiber's next round claims. */
-    const wake = Effect.andThen(
-      Effect.sync(() => {
-        claimWanted = true
-      }),
-      signal
-    )
+    const wake = Effect.flatMap(Ref.get(wakeUp), (signal) => Deferred.succeed(signal, undefined))
     // Telegram asked us to wait (429): no new round before then.
     const pausedUntil = yield* Ref.make(0)
     // Rounds of the fiber in progress, and a signal at the end of each, so `settle` can wait for the fiber's hands to be
@@ -187,12 +176,7 @@ const make = (options: CourierOptions) =>
     const roundsRunning = yield* Ref.make(0)
     const roundEnded = yield* Ref.make(yield* Deferred.make<void>())
     const answerSeq = yield* Ref.make(0)
-    // Rows this process's commits hold for its fiber (see the header); only touched in synchronous steps.
-    const handed: Array<{ readonly row: Claimed; readonly leaseEnd: number }> = []
-    // Whether the next round must look in the table (something was stored that was not handed, or may be due).
-    let claimWanted = true
-    let lastClaimAt = Number.NEGATIVE_INFINITY
-    const pollMillis = Duration.toMillis(pollInterval)
+
     // Set when the layer closes: rounds give back the rows they have not started.
     const stopping = yield* Ref.make(false)
     const lastStats = yield* Ref.make(Number.NEGATIVE_INFINITY)
@@ -373,33 +357,22 @@ const make = (options: CourierOptions) =>
     const round = Effect.gen(function* () {
       const at = yield* now
       if ((yield* Ref.get(pausedUntil)) > at.getTime()) return 0
-      // Handed rows that can still be sent within their lease; the others are left to whoever claims them next.
-      const taken = handed.splice(0, batch)
-      const mine = taken.filter((entry) => at.getTime() + attemptBudget <= entry.leaseEnd)
-      if (mine.length < taken.length) claimWanted = true
-      const claims = mine.length === 0 || claimWanted || at.getTime() - lastClaimAt >= pollMillis
       const leaseUntil = later(at, leaseMillis)
-      let claimed: ReadonlyArray<Claimed> = []
-      if (claims) {
-        claimWanted = false
-        lastClaimAt = at.getTime()
-        claimed = yield* outbox.claimDue(at, batch, leaseUntil)
-      }
-      const rows = [...mine, ...claimed.map((row) => ({ row, leaseEnd: leaseUntil.getTime() }))]
-      if (rows.length === 0) return 0
-      const inTurn = (entry: { readonly row: Claimed; readonly leaseEnd: number }): Effect.Effect<Outcome> =>
+      const claimed = yield* outbox.claimDue(at, batch, leaseUntil)
+      if (claimed.length === 0) return 0
+      const inTurn = (row: Claimed): Effect.Effect<Outcome> =>
         Effect.flatMap(Ref.get(stopping), (stop) =>
-          stop ? Effect.map(now, (when) => givenBack(entry.row, when, "given back at shutdown")) : deliver(entry.row, entry.leaseEnd)
+          stop ? Effect.map(now, (when) => givenBack(row, when, "given back at shutdown")) : deliver(row, leaseUntil.getTime())
         )
-      const byChat = new Map<string, Array<{ readonly row: Claimed; readonly leaseEnd: number }>>()
-      for (const entry of [...rows].sort((a, b) => a.row.id - b.row.id)) {
-        const chat = String(BotCall.chatOf(entry.row.call) ?? `callback:${entry.row.id}`)
-        byChat.set(chat, [...(byChat.get(chat) ?? []), entry])
+      const byChat = new Map<string, Array<Claimed>>()
+      for (const row of claimed) {
+        const chat = String(BotCall.chatOf(row.call) ?? `callback:${row.id}`)
+        byChat.set(chat, [...(byChat.get(chat) ?? []), row])
       }
-      const outcomes = yield* Effect.forEach([...byChat.values()], (entries) => Effect.forEach(entries, inTurn), { concurrency })
-      yield* record(new Map(rows.map((entry) => [entry.row.id, entry.row.kind])), outcomes.flat())
+      const outcomes = yield* Effect.forEach([...byChat.values()], (rows) => Effect.forEach(rows, inTurn), { concurrency })
+      yield* record(new Map(claimed.map((row) => [row.id, row.kind])), outcomes.flat())
       yield* statsAfterRound
-      return rows.length
+      return claimed.length
     }).pipe(Effect.uninterruptible)
 
     const inFiber = Effect.acquireUseRelease(
@@ -420,15 +393,6 @@ const make = (options: CourierOptions) =>
       yield* Deferred.await(signal).pipe(Effect.timeoutOption(wait))
       yield* Ref.set(wakeUp, yield* Deferred.make<void>())
     })
-
-    // Runs after the fiber stopped (finalizers run last-added first): rows still handed in memory are released, so the
-    // next process need not wait for their lease.
-    yield* Effect.addFinalizer(() =>
-      Effect.gen(function* () {
-        const left = handed.splice(0).map((entry) => entry.row.id)
-        if (left.length > 0) yield* outbox.release(left, yield* now)
-      }).pipe(Effect.catchCause((cause) => Effect.logWarning("releasing the outbox rows held for delivery failed", cause)))
-    )
 
     if (options.background ?? true) {
       yield* Effect.gen(function* () {
@@ -489,49 +453,20 @@ const make = (options: CourierOptions) =>
       )
 
     /**
-     * How a write's calls are stored: rows due now that wait for no other row are held for this process's fiber,
-     * which gets them in memory after the commit (answers are already held, for the inline send).
-     */
-    const hold = (message: NewMessage, at: Date): NewMessage =>
-      message.lockedUntil === undefined && message.parentKey === undefined && message.dueAt.getTime() <= at.getTime()
-        ? { ...message, lockedUntil: later(at, inlineLeaseMillis) }
-        : message
-
-    /**
      * Stores the rest of a write's batch (its last statement before the commit) and sorts what it stored: the answers
-     * to send inline, the rows to hand to the fiber, and whether a row is due that only a claim can deliver.
+     * to send inline, and whether a row fell due that the fiber should claim at once (later ones it finds itself).
      */
     const flush = (pending: Batch) =>
       Effect.gen(function* () {
         const at = yield* now
-        yield* outbox.flush(pending, at)
+        yield* outbox.flush(pending, at, { last: true })
         const inline: Array<{ readonly id: number; readonly call: BotCall.BotCall; readonly leaseEnd: number }> = []
-        const toHand: Array<{ readonly row: Claimed; readonly leaseEnd: number }> = []
         let dueNow = false
         for (const { message, id } of pending.stored) {
-          const held = message.lockedUntil
-          if (held === undefined) {
-            // Due now but waiting for another row (an edit of a copy, the notice after a post): the fiber claims it.
-            if (message.dueAt.getTime() <= at.getTime()) dueNow = true
-          } else if (message.kind === "answer") {
-            inline.push({ id, call: message.call, leaseEnd: held.getTime() })
-          } else {
-            toHand.push({
-              row: {
-                id,
-                kind: message.kind,
-                topic: message.topic ?? null,
-                call: message.call,
-                attempts: 0,
-                createdAt: at,
-                postOf: message.postOf ?? null,
-                parentMessageId: undefined
-              },
-              leaseEnd: held.getTime()
-            })
-          }
+          if (message.lockedUntil !== undefined) inline.push({ id, call: message.call, leaseEnd: message.lockedUntil.getTime() })
+          else if (message.dueAt.getTime() <= at.getTime()) dueNow = true
         }
-        return { inline, toHand, dueNow }
+        return { inline, dueNow }
       })
 
     /** Stores calls: in the current write's batch, or at once (then the fiber is woken). */
@@ -547,7 +482,7 @@ const make = (options: CourierOptions) =>
         Effect.gen(function* () {
           // Inside another commit: its calls join that write, and go out after it commits.
           if ((yield* CurrentBatch) !== undefined) return yield* effect
-          const pending: Batch = { messages: [], stored: [], hold }
+          const pending: Batch = { messages: [], stored: [] }
           // Once the transaction is over, nothing may stop the answers from going out (or back to the fiber): an
           // interruption after the commit would leave them held by an inline lease nobody serves.
           return yield* Effect.uninterruptibleMask((restore) =>
@@ -560,9 +495,7 @@ const make = (options: CourierOptions) =>
                   })
                 )
               )
-              if (stored.toHand.length > 0) handed.push(...stored.toHand)
               if (stored.dueNow) yield* wake
-              else if (stored.toHand.length > 0) yield* signal
               yield* deliverInline(stored.inline)
               return result
             })

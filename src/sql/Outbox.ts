@@ -3,7 +3,7 @@
 // couriers (processes) never hold the same row at once, and a courier that died only delays its rows until the lease
 // ends. Every time is the program's clock, passed in. A row may wait for a parent row (an edit of the copy it sent):
 // it is handed out once the parent is finished, with the parent's message id.
-import { Context, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { type BotCall, BotCallFromJson } from "../domain/BotCall.ts"
@@ -63,6 +63,8 @@ export interface Superseded {
   readonly dedupeKey: string
   /** The chat the row writes to. */
   readonly chatId: string | null
+  /** Its call's kind (`SendMessage`, `SendPhoto`…): an edit of a media message edits its caption. */
+  readonly callTag: string | null
 }
 
 /**
@@ -76,8 +78,6 @@ export interface Batch {
   readonly messages: Array<NewMessage>
   /** Calls this write stored, as stored, with their row ids (a key stored earlier by another write is not here). */
   readonly stored: Array<{ readonly message: NewMessage; readonly id: number }>
-  /** The call as it is stored (the batch's owner may hold it for itself). */
-  readonly hold: (message: NewMessage, now: Date) => NewMessage
 }
 
 export const CurrentBatch = Context.Reference<Batch | undefined>("confessions/sql/Outbox/CurrentBatch", {
@@ -104,8 +104,13 @@ export class Outbox extends Context.Service<
     readonly enqueue: (messages: ReadonlyArray<NewMessage>, now: Date) => Effect.Effect<ReadonlyMap<string, number>, SqlError>
     /** Adds calls to the current write's `CurrentBatch`; without one, stores them at once. */
     readonly add: (messages: ReadonlyArray<NewMessage>, now: Date) => Effect.Effect<void, SqlError>
-    /** Stores what `batch` holds that is not stored yet (one statement, none when nothing waits). */
-    readonly flush: (batch: Batch, now: Date) => Effect.Effect<void, SqlError>
+    /**
+     * Stores what `batch` holds that is not stored yet (one statement, none when nothing waits). Only the write's `last`
+     * statement stores calls as held (`lockedUntil`: the answers its process sends right after the commit); stored
+     * before then, nothing is held, since a later statement of the same write may still change or remove the row, so
+     * only a claim, which reads it, may deliver it.
+     */
+    readonly flush: (batch: Batch, now: Date, options?: { readonly last?: boolean }) => Effect.Effect<void, SqlError>
     /** Claims up to `limit` due rows until `leaseUntil`, oldest due first. */
     readonly claimDue: (now: Date, limit: number, leaseUntil: Date) => Effect.Effect<ReadonlyArray<Claimed>, SqlError>
     /**
@@ -120,6 +125,23 @@ export class Outbox extends Context.Service<
      * the others of that kind (sent or being sent), e.g. to edit every admin's copy after a decision.
      */
     readonly supersede: (topic: string, kind: Kind, now: Date) => Effect.Effect<ReadonlyArray<Superseded>, SqlError>
+    /**
+     * Replaces the stored call of a row, whatever its status (a row not sent yet goes out as `call`; a sent one keeps
+     * no copy of its old words). `out`: it was sent or is being sent, so its message may still show the old call.
+     */
+    readonly rewrite: (
+      dedupeKey: string,
+      call: BotCall,
+      now: Date
+    ) => Effect.Effect<Option.Option<{ readonly out: boolean }>, SqlError>
+    /**
+     * Forgets a person (/forget), after the caller queued what their erasure causes: every row addressed to `chatId`
+     * goes (pending or not: nothing may keep their chat id), finished rows of `topics` (their subjects) go unless a
+     * pending row waits for them, and the admin copies and channel posts of `topics` still kept (being sent, or the
+     * parent of a pending edit) get `placeholder` as their text or caption, so no stored call keeps the person's name
+     * or words.
+     */
+    readonly forget: (chatId: number, topics: ReadonlyArray<string>, placeholder: string) => Effect.Effect<void, SqlError>
     /** Rows still waiting, and the age of the oldest. */
     readonly pendingStats: (now: Date) => Effect.Effect<PendingStats, SqlError>
     /** Removes finished rows older than `before`; an admin's sent copy stays while nothing has closed it. */
@@ -173,9 +195,10 @@ export class Outbox extends Context.Service<
         return new Map(rows.map((row) => [row.dedupeKey, Number(row.id)]))
       })
 
-      const flush = Effect.fnUntraced(function* (batch: Batch, now: Date) {
+      const flush = Effect.fnUntraced(function* (batch: Batch, now: Date, options?: { readonly last?: boolean }) {
         if (batch.messages.length === 0) return
-        const messages = batch.messages.splice(0).map((message) => batch.hold(message, now))
+        const queued = batch.messages.splice(0)
+        const messages = options?.last === true ? queued : queued.map(unheld)
         const ids = yield* enqueue(messages, now)
         for (const message of messages) {
           const id = ids.get(message.dedupeKey)
@@ -267,18 +290,61 @@ export class Outbox extends Context.Service<
 
         supersede: Effect.fnUntraced(function* (topic, kind, now) {
           yield* flushCurrent(now)
-          const rows = yield* sql<{ readonly id: unknown; readonly dedupeKey: string; readonly chatId: string | null }>`
+          const rows = yield* sql<{
+            readonly id: unknown
+            readonly dedupeKey: string
+            readonly chatId: string | null
+            readonly callTag: string | null
+          }>`
             with ended as (
               update outbox set status = 'cancelled', finished_at = ${now.toISOString()}::timestamptz
               where topic = ${topic} and kind = ${kind} and status = 'pending'
                 and (locked_until is null or locked_until <= ${now.toISOString()}::timestamptz)
               returning id
             )
-            select id, dedupe_key, call::json ->> 'chatId' as chat_id from outbox
+            select id, dedupe_key, call::json ->> 'chatId' as chat_id, call::json ->> '_tag' as call_tag from outbox
             where topic = ${topic} and kind = ${kind} and status in ('pending', 'delivered')
               and id not in (select id from ended)
             order by id`
-          return rows.map((row) => ({ id: Number(row.id), dedupeKey: row.dedupeKey, chatId: row.chatId }))
+          return rows.map((row) => ({ id: Number(row.id), dedupeKey: row.dedupeKey, chatId: row.chatId, callTag: row.callTag }))
+        }),
+
+        rewrite: Effect.fnUntraced(function* (dedupeKey, call, now) {
+          yield* flushCurrent(now)
+          const rows = yield* sql<{ readonly out: boolean }>`
+            update outbox set call = ${encodeCall(call)}
+            where dedupe_key = ${dedupeKey}
+            returning status = 'delivered'
+              or (status = 'pending' and coalesce(locked_until > ${now.toISOString()}::timestamptz, false)) as out`
+          return Option.fromNullishOr(rows[0]).pipe(Option.map((row) => ({ out: row.out })))
+        }),
+
+        forget: Effect.fnUntraced(function* (chatId, topics, placeholder) {
+          // What the write queued (the closes and withdrawals an erasure causes) is in the table first, so the rows
+          // they follow are kept and what they address is forgotten too.
+          yield* flushCurrent(new Date(yield* Clock.currentTimeMillis))
+          // Three statements (the caller's transaction holds them together), so no row is touched twice by one.
+          yield* sql`delete from outbox where call::json ->> 'chatId' = ${String(chatId)}`
+          if (topics.length === 0) return
+          const topicList = sql`(select value from json_array_elements_text(${JSON.stringify(topics)}::json))`
+          yield* sql`
+            delete from outbox o
+            where o.topic in ${topicList} and o.status <> 'pending'
+              and not exists (select 1 from outbox c where c.parent_id = o.id and c.status = 'pending')`
+          // A kept copy stays of its kind (a later close edits a photo's caption, not a text). An admin's copy of a
+          // photo or voice note loses the file (resent, it would fail and end); a channel post keeps it, so a post
+          // resent after its courier died still goes out whole, to be withdrawn or revised after it.
+          yield* sql`
+            update outbox set call = (case
+              when call::json ->> '_tag' = 'SendMessage'
+                then json_build_object('_tag', 'SendMessage', 'chatId', call::json -> 'chatId', 'text', ${placeholder}::text)
+              else json_build_object(
+                '_tag', call::json ->> '_tag', 'chatId', call::json -> 'chatId',
+                'fileId', case when kind = 'channel_post' then call::json ->> 'fileId' else 'erased' end,
+                'caption', ${placeholder}::text)
+            end)::text
+            where topic in ${topicList} and kind in ('admin_notice', 'channel_post')
+              and call::json ->> '_tag' in ('SendMessage', 'SendPhoto', 'SendVoice')`
         }),
 
         pendingStats: Effect.fnUntraced(function* (now) {
@@ -308,6 +374,12 @@ export class Outbox extends Context.Service<
       })
     })
   )
+}
+
+/** A call stored before its write's last statement: nobody holds it (see `flush`). */
+const unheld = (message: NewMessage): NewMessage => {
+  const { lockedUntil: _held, ...rest } = message
+  return rest
 }
 
 const ClaimedRow = Schema.Struct({

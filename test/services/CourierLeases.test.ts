@@ -131,25 +131,6 @@ describe("Courier leases", () => {
         assert.deepStrictEqual(sentTo(fake.calls, user.id).map((call) => call.body.text), ["updated"])
       }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
 
-    it.effect("commit - a row handed to the committing process's fiber goes out once, whoever delivers it", () =>
-      Effect.gen(function* () {
-        const scope = yield* Scope.make()
-        const { fake, courier } = yield* courierOf({}, scope)
-        const other = yield* courierOf()
-        const user = yield* newUser()
-        const notice = (key: string) => courier.commit(courier.send([{ key: `${key}:${user.id}`, kind: "notice", call: BotCall.sendMessage(user.id, key) }]))
-        // Handed, then held in memory past its lease: another process claims and sends it; this one must not.
-        yield* notice("late")
-        yield* TestClock.adjust("31 seconds")
-        yield* other.courier.settle
-        yield* courier.settle
-        // Handed, and this process stops before its fiber sends it: released, so the next process need not wait.
-        yield* notice("released")
-        yield* Scope.close(scope, Exit.void)
-        yield* other.courier.settle
-        assert.deepStrictEqual(sentTo(fake.calls, user.id).map((call) => call.body.text), ["late", "released"])
-      }).pipe(Effect.scoped, Effect.provide(BotApiEmulator.layer())))
-
     it.effect("commit - closing a subject in the write that notified about it: the ledger sees the rows the write queued", () =>
       Effect.gen(function* () {
         const admin = 920_001
