@@ -25,13 +25,13 @@ import { AdminNotifications } from "./services/AdminNotifications.ts"
 import { Comments } from "./services/Comments.ts"
 import { ConfessionLimits } from "./services/ConfessionLimits.ts"
 import { Confessions } from "./services/Confessions.ts"
-import { ConversationStore } from "./services/ConversationStore.ts"
 import { Feedback } from "./services/Feedback.ts"
 import { Moderation } from "./services/Moderation.ts"
 import { BotIdentity } from "./services/BotIdentity.ts"
 import { ChannelPosts } from "./services/ChannelPosts.ts"
 import { Courier } from "./services/Courier.ts"
 import { Reactions } from "./services/Reactions.ts"
+import * as SharedState from "./services/SharedState.ts"
 import { StatsCache } from "./services/StatsCache.ts"
 import { StatsQueries } from "./services/StatsQueries.ts"
 import { Telegram } from "./services/Telegram.ts"
@@ -40,6 +40,7 @@ import * as Database from "./sql/Database.ts"
 import { Dispatcher } from "./updates/Dispatcher.ts"
 import * as Polling from "./updates/Polling.ts"
 import { Inbox } from "./sql/Inbox.ts"
+import { Leadership } from "./sql/Leadership.ts"
 import { Outbox } from "./sql/Outbox.ts"
 import { Processed } from "./sql/Processed.ts"
 import { Router } from "./updates/Router.ts"
@@ -54,7 +55,6 @@ const courierTexts = { channelPostFailing: Messages.channelPostFailing }
  * outbox with the admins' fan-out and the courier that delivers it, and the repositories on top.
  */
 export const services = Layer.mergeAll(
-  ConversationStore.layerConfig,
   Confessions.layerConfig,
   Moderation.layer,
   ConfessionLimits.layerConfig,
@@ -77,7 +77,9 @@ export const services = Layer.mergeAll(
     )
   ),
   Layer.provideMerge(Users.layer),
-  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" }))
+  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
+  // Conversation state, rate limits, per-user leases, stats invalidation: in memory, or in Redis with REDIS_URL.
+  Layer.provideMerge(SharedState.layerConfig)
 )
 
 export type Services = Layer.Success<typeof services>
@@ -99,7 +101,16 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
       const config = yield* AppConfig
       return Option.match(config.webhook, {
         onNone: () =>
-          Polling.layerConfig.pipe(Layer.provide(Inbox.layer({ retention: "48 hours", cleanInterval: "1 minute" }))),
+          Polling.layerConfig.pipe(
+            Layer.provide(Inbox.layer({ retention: "48 hours", cleanInterval: "1 minute" })),
+            // Several polling processes on one PostgreSQL database: the holder of an advisory lock polls.
+            Layer.provide(
+              Option.match(config.databaseUrl, {
+                onNone: () => Leadership.layerAlways,
+                onSome: (url) => Leadership.layerAdvisoryLock({ url })
+              })
+            )
+          ),
         onSome: Webhook.layerConfig
       })
     })

@@ -34,14 +34,14 @@ const envExample = () => Effect.sync(() => readFileSync(new URL("../.env.example
 const documentedOrder = [
   "BOT_TOKEN", "TELEGRAM_API_ROOT", "TELEGRAM_RATE_GLOBAL", "TELEGRAM_RATE_PER_CHAT", "TELEGRAM_RATE_PER_CHAT_BURST",
   "TELEGRAM_RATE_PER_GROUP", "DATABASE_URL", "DATA_DIR", "ADMIN_IDS", "CHANNEL_ID", "BOT_MODE", "WEBHOOK_URL",
-  "WEBHOOK_SECRET", "HTTP_PORT", "HTTP_HOST", "ADMIN_NOTIFY_JITTER", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL",
+  "WEBHOOK_SECRET", "HTTP_PORT", "HTTP_HOST", "REDIS_URL", "REDIS_KEY_PREFIX", "ADMIN_NOTIFY_JITTER", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL",
   "STATE_MAX_ENTRIES",
   "STATE_SWEEP_INTERVAL", "STATS_CACHE_TTL", "STATS_CACHE_CAPACITY", "DB_POOL_MAX", "DB_CONNECTION_TTL",
   "DB_ACQUIRE_TIMEOUT", "SHUTDOWN_GRACE", "CONFESSION_MAX_LENGTH", "COMMENT_MAX_LENGTH", "COMMENTS_PAGE_SIZE",
   "REPORT_THRESHOLD", "CONFESSIONS_PER_HOUR", "CONFESSION_COOLDOWN", "LOG_LEVEL", "LOG_FORMAT"
 ]
 // Lines in `.env.example` that show an example rather than the default (no default exists, or it depends on a TTY).
-const examplesNotDefaults = new Set(["DATABASE_URL", "ADMIN_IDS", "CHANNEL_ID", "WEBHOOK_URL", "WEBHOOK_SECRET", "LOG_FORMAT"])
+const examplesNotDefaults = new Set(["DATABASE_URL", "ADMIN_IDS", "CHANNEL_ID", "WEBHOOK_URL", "WEBHOOK_SECRET", "REDIS_URL", "LOG_FORMAT"])
 const variableLine = /^(?:# )?([A-Z][A-Z0-9_]*)=/
 
 describe("AppConfig", () => {
@@ -59,6 +59,8 @@ describe("AppConfig", () => {
       assert.isTrue(Option.isNone(config.webhook))
       assert.strictEqual(config.httpPort, 8080)
       assert.strictEqual(config.httpHost, "127.0.0.1")
+      assert.isTrue(Option.isNone(config.redisUrl))
+      assert.strictEqual(config.redisKeyPrefix, "confessions:")
       assert.deepStrictEqual(config.telegramRateLimits, {
         globalPerSecond: 30,
         privateChatPerSecond: 1,
@@ -233,6 +235,16 @@ describe("AppConfig", () => {
         for (const secret of Object.values(secrets)) assert.notInclude(rendering, secret)
       }
       assert.include(JSON.stringify(config), "<redacted>")
+    }))
+
+  it.effect("layerFromEnv - REDIS_URL is a redacted redis:// URL; REDIS_KEY_PREFIX has no glob characters", () =>
+    Effect.gen(function* () {
+      const config = yield* load({ BOT_TOKEN: token, REDIS_URL: "redis://:pw@cache:6379/2", REDIS_KEY_PREFIX: "{bot}:" })
+      assert.deepStrictEqual(Option.map(config.redisUrl, Redacted.value), Option.some("redis://:pw@cache:6379/2"))
+      assert.notInclude(inspect(config.redisUrl), "pw@cache")
+      assert.strictEqual(config.redisKeyPrefix, "{bot}:")
+      assert.include(yield* failure({ BOT_TOKEN: token, REDIS_URL: "cache:6379" }), "REDIS_URL")
+      assert.include(yield* failure({ BOT_TOKEN: token, REDIS_KEY_PREFIX: "bot*" }), "REDIS_KEY_PREFIX")
     }))
 
   it.effect(".env.example - names every variable once, in PRODUCT.md's order", () =>

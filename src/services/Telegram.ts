@@ -1,13 +1,14 @@
 // The Effect face of grammY's Bot API client: every call is an Effect with a classified TelegramError, 429s wait
 // `retry_after`, 5xx and network failures back off exponentially, 403 "blocked by the user" marks the user inactive,
 // and outgoing messages pass Telegram's rate limits (global, per private chat, per group or channel) first.
-import { Context, Data, Duration, Effect, Layer, Metric, Redacted, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, Layer, Metric, Redacted, Ref, Schedule } from "effect"
 import { RateLimiter } from "effect/persistence"
 import { Api, GrammyError, HttpError } from "grammy"
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, UserFromGetMe } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import type * as BotCall from "../domain/BotCall.ts"
 import { type UserId, UserId as UserIdSchema } from "../domain/Ids.ts"
+import { RateLimiterStoreMemory } from "./RateLimiterStoreMemory.ts"
 
 export type ChatId = number | string
 export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -135,22 +136,27 @@ export class Telegram extends Context.Service<
 >()("confessions/services/Telegram") {
   static readonly layerNoDeps = (options: TelegramOptions) => Layer.effect(Telegram, make(options))
 
+  /** Rate limits kept in this process's memory (bounded: RateLimiterStoreMemory). */
   static readonly layer = (options: TelegramOptions) =>
-    Telegram.layerNoDeps(options).pipe(Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))))
+    Telegram.layerNoDeps(options).pipe(Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiterStoreMemory.layer()))))
 
+  /**
+   * Settings from the configuration; the limits live in the `RateLimiterStore` given (the memory one, or Redis so that
+   * several processes together stay within Telegram's limits).
+   */
   static readonly layerConfig = (
     hooks: Pick<TelegramOptions, "onBlocked"> = {}
-  ): Layer.Layer<Telegram, never, AppConfig> =>
+  ): Layer.Layer<Telegram, never, AppConfig | RateLimiter.RateLimiterStore> =>
     Layer.unwrap(
       Effect.gen(function* () {
         const config = yield* AppConfig
-        return Telegram.layer({
+        return Telegram.layerNoDeps({
           token: Redacted.value(config.botToken),
           apiRoot: config.telegramApiRoot,
           rateLimits: config.telegramRateLimits,
           backoffBase: "250 millis",
           onBlocked: hooks.onBlocked
-        })
+        }).pipe(Layer.provide(RateLimiter.layer))
       })
     )
 }
@@ -168,6 +174,11 @@ const rateLimitedResponses = Metric.counter("confessions_telegram_429_total", {
   incremental: true
 })
 
+const unthrottledCalls = Metric.counter("confessions_telegram_unthrottled_total", {
+  description: "Bot API calls sent without the rate limit because its store (Redis) could not be reached",
+  incremental: true
+})
+
 const messageMethods = new Set([
   "sendMessage",
   "sendPhoto",
@@ -181,6 +192,7 @@ const messageMethods = new Set([
 const make = (options: TelegramOptions) =>
   Effect.gen(function* () {
     const limiter = yield* RateLimiter.RateLimiter
+    const lastUnthrottledWarning = yield* Ref.make(Number.NEGATIVE_INFINITY)
     const api = new Api(options.token, { apiRoot: options.apiRoot })
     const limits = options.rateLimits
 
@@ -209,7 +221,19 @@ const make = (options: TelegramOptions) =>
                 key: `telegram:group:${chatId}`
               }
         )
-      }).pipe(Effect.orDie)
+      }).pipe(
+        // Only the store can fail here (Redis unreachable; `sleep` waits instead of failing on a limit). The call goes
+        // out unthrottled rather than not at all, so people still hear "a temporary problem" during an outage;
+        // Telegram's own 429 with retry_after is the backstop.
+        Effect.catchTag("RateLimiterError", (error) =>
+          Effect.gen(function* () {
+            yield* Metric.update(unthrottledCalls, 1)
+            const now = yield* Clock.currentTimeMillis
+            if (now - (yield* Ref.getAndSet(lastUnthrottledWarning, now)) < 10_000) return
+            yield* Effect.logWarning("rate-limit store unreachable; Bot API calls go out unthrottled", error.reason._tag)
+          })
+        )
+      )
 
     const transientRetry = Schedule.max([Schedule.exponential(options.backoffBase), Schedule.recurs(3)]).pipe(
       Schedule.setInputType<TelegramError>(),
