@@ -140,7 +140,7 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
  * Every feature registers its routes here. Fallback must be the only fallback; Comments owns the deep link and the
  * page-counter button.
  */
-const features = Layer.mergeAll(
+export const features = Layer.mergeAll(
   Start.layer,
   Help.layer,
   Confess.layer,

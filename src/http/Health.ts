@@ -60,6 +60,8 @@ const check = <A, E>(probe: Effect.Effect<A, E>): Effect.Effect<Option.Option<st
 
 const describe = (cause: Cause.Cause<unknown>): string => {
   const error = Cause.squash(cause)
-  const text = error instanceof Error ? error.message : String(error)
+  // A RedisError carries its reason only in `cause` (node-redis's own error).
+  const inner: unknown = error instanceof Error && error.message === "" ? error.cause : error
+  const text = inner instanceof Error ? `${inner.name === "Error" ? "" : `${inner.name}: `}${inner.message}` : String(inner)
   return (text.split("\n")[0] ?? "").slice(0, 200) || "no answer"
 }

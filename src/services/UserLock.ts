@@ -55,7 +55,7 @@ const waitSeconds = Metric.histogram("confessions_user_lock_wait_seconds", {
   description: "Time an update waited for its user's lease held by another process (webhook mode with Redis)",
   boundaries: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]
 })
-const lostTotal = Metric.counter("confessions_user_lock_lost_total", {
+export const lostTotal = Metric.counter("confessions_user_lock_lost_total", {
   description: "Leases found expired or taken while their update still ran (the process stalled longer than the lease)",
   incremental: true
 })

@@ -287,15 +287,14 @@ const make = (options: DispatcherOptions) =>
         return { handled, claimed: yield* Ref.get(claimed) }
       })
 
-    /** A try that could not start: its user's lease could not be taken. Told like a failed try of the router. */
+    /**
+     * A try that could not start: its user's lease could not be taken. Told like a failed try of the router: the
+     * last one apologises (and is logged as skipped by the caller), earlier ones only warn.
+     */
     const leaseFailed = (update: Update, cause: Cause.Cause<unknown>, last: boolean) =>
       Effect.gen(function* () {
-        if (last) {
-          yield* Effect.logError("update could not take its user's lease", cause)
-          yield* apologise(update)
-        } else {
-          yield* Effect.logWarning("update could not take its user's lease; it will be tried again", cause)
-        }
+        if (last) yield* apologise(update)
+        else yield* Effect.logWarning("update could not take its user's lease; it will be tried again", cause)
         return { handled: { _tag: "Failed", cause, retryable: true } as Handled, claimed: false }
       })
 
