@@ -90,6 +90,7 @@ const makeBus = (
     const gotAll = Metric.withAttributes(messagesTotal, { direction: "received", kind: "all" })
 
     const forgetEverything = Effect.andThen(Queue.offer(received, { _tag: "All" }), Metric.update(gotAll, 1))
+    yield* Effect.forEach([sent, gotUsers, gotAll], (counter) => Metric.update(counter, 0), { discard: true })
 
     // ---- sending: ids that could not go out wait in `unsent` and join the next message ----
     const unsent = new Set<UserId>()

@@ -193,6 +193,9 @@ const make = (options: TelegramOptions) =>
   Effect.gen(function* () {
     const limiter = yield* RateLimiter.RateLimiter
     const lastUnthrottledWarning = yield* Ref.make(Number.NEGATIVE_INFINITY)
+    // Exposed from the start at 0, so that rules like `increase(…[10m]) > 0` see the first one.
+    yield* Metric.update(rateLimitedResponses, 0)
+    yield* Metric.update(unthrottledCalls, 0)
     const api = new Api(options.token, { apiRoot: options.apiRoot })
     const limits = options.rateLimits
 

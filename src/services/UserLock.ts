@@ -51,8 +51,9 @@ export class UserLock extends Context.Service<
     Layer.effect(UserLock, makeRedis(options))
 }
 
-const waitSeconds = Metric.histogram("confessions_user_lock_wait_seconds", {
-  description: "Time an update waited for its user's lease held by another process (webhook mode with Redis)",
+/** Every lease taken, with how long it took (about one Redis round trip when nobody else held it). */
+export const waitSeconds = Metric.histogram("confessions_user_lock_wait_seconds", {
+  description: "Time an update took to get its user's lease (waiting while another process held it); webhook mode with Redis",
   boundaries: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]
 })
 export const lostTotal = Metric.counter("confessions_user_lock_lost_total", {
@@ -70,6 +71,7 @@ const makeRedis = (options: UserLockRedisOptions) =>
     const renewScript = redis.eval(renew)
     const releaseScript = redis.eval(release)
     const unavailable = (cause: unknown) => new UserLockError({ reason: "Unavailable", cause })
+    yield* Metric.update(lostTotal, 0)
 
     const take = (name: string, token: string) =>
       Effect.gen(function* () {
@@ -80,10 +82,7 @@ const makeRedis = (options: UserLockRedisOptions) =>
             Effect.mapError(unavailable)
           )
           const now = yield* Clock.currentTimeMillis
-          if (answer === "OK") {
-            if (now > started) yield* Metric.update(waitSeconds, (now - started) / 1000)
-            return
-          }
+          if (answer === "OK") return yield* Metric.update(waitSeconds, (now - started) / 1000)
           if (now - started >= maxWaitMillis) return yield* new UserLockError({ reason: "Busy" })
           yield* Effect.sleep(Duration.millis(pause))
           pause = Math.min(50, pause * 2)
