@@ -85,7 +85,7 @@ const makeRedis = (options: UserLockRedisOptions) =>
           if (answer === "OK") return yield* Metric.update(waitSeconds, (now - started) / 1000)
           if (now - started >= maxWaitMillis) return yield* new UserLockError({ reason: "Busy" })
           yield* Effect.sleep(Duration.millis(pause))
-          pause = Math.min(50, pause * 2)
+          pause = Math.min(20, pause * 2)
         }
       })
 
