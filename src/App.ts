@@ -22,6 +22,7 @@ import * as Logging from "./Logging.ts"
 import * as Health from "./http/Health.ts"
 import * as Metrics from "./http/Metrics.ts"
 import * as Server from "./http/Server.ts"
+import { ActivityLimits } from "./services/ActivityLimits.ts"
 import { AdminNotifications } from "./services/AdminNotifications.ts"
 import { Comments } from "./services/Comments.ts"
 import { ConfessionLimits } from "./services/ConfessionLimits.ts"
@@ -60,11 +61,12 @@ export const services = Layer.mergeAll(
   Confessions.layerConfig,
   Moderation.layer,
   ConfessionLimits.layerConfig,
+  ActivityLimits.layerConfigNoDeps,
   Comments.layerConfig,
   Reactions.layerConfig,
   Feedback.layerConfig,
   ChannelPosts.layerConfig,
-  PersonalData.layer(),
+  PersonalData.layerNoDeps(),
   BotIdentity.layer
 ).pipe(
   Layer.provideMerge(Courier.layer({ texts: courierTexts })),

@@ -8,6 +8,7 @@ import * as ContentRef from "../domain/ContentRef.ts"
 import * as Conversation from "../domain/Conversation.ts"
 import type { CommentId, ConfessionId } from "../domain/Ids.ts"
 import { canParticipate } from "../domain/Permissions.ts"
+import { ActivityLimits } from "../services/ActivityLimits.ts"
 import { Comments } from "../services/Comments.ts"
 import { Confessions } from "../services/Confessions.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
@@ -27,6 +28,7 @@ export const layer = Layer.effectDiscard(
     const conversations = yield* ConversationStore
     const telegram = yield* Telegram
     const courier = yield* Courier
+    const limits = yield* ActivityLimits
     const config = yield* AppConfig
 
     const present = (chatId: number, messageId: number | undefined, view: Keyboards.View) =>
@@ -43,8 +45,7 @@ export const layer = Layer.effectDiscard(
     /** ➕ / `/comment <ID>`: only an approved confession takes comments, and only from someone not blocked. */
     const startComment = Effect.fnUntraced(function* (user: User, chatId: number, confessionId: ConfessionId) {
       if (!canParticipate(user)) return yield* new Reply({ text: Messages.blocked, alert: true })
-      const confession = yield* confessions.get(confessionId)
-      if (Option.isNone(confession) || confession.value.status !== "approved") return yield* notFound(confessionId)
+      if (Option.isNone(yield* confessions.getVisible(confessionId))) return yield* notFound(confessionId)
       yield* conversations.set(user.id, Conversation.awaitingComment(confessionId))
       yield* telegram.sendMessage(chatId, Messages.askComment(confessionId, config.commentMaxLength))
     })
@@ -53,7 +54,9 @@ export const layer = Layer.effectDiscard(
      * Stores the text as a comment (or a reply under `parentId`) together with the answer and the notices to the
      * confession's author and the replied comment's writer, unless they wrote it themselves. Notices go out
      * through the courier, never in this update, so nothing the writer waits for depends on who the author is. A text
-     * problem keeps the flow so the user can try again; any other refusal ends it.
+     * problem keeps the flow so the user can try again; any other refusal ends it. The writer's hourly allowance
+     * (COMMENTS_PER_HOUR) is spent only once the comment is stored, in the same transaction: a refusal for any other
+     * reason spends nothing, and the limit's refusal rolls the comment and its notices back.
      */
     const write = Effect.fnUntraced(function* (
       user: User,
@@ -76,6 +79,11 @@ export const layer = Layer.effectDiscard(
               CommentNotFound: () => ending(new Reply({ text: Messages.commentNotFound })),
               Blocked: () => ending(new Reply({ text: Messages.blocked }))
             })
+          )
+          yield* limits.spend(user.id, "comment").pipe(
+            Effect.catchTag("ActivityLimitsError", (limit) =>
+              ending(new Reply({ text: Messages.activityLimit(limit.activity, limit.perHour, limit.retryAfter) }))
+            )
           )
           const done = parentId === undefined ? CommentViews.commentAdded(confessionId) : CommentViews.replyAdded(parentId)
           yield* courier.answer([BotCall.sendMessage(chatId, done.text, done.keyboard)])
@@ -164,10 +172,10 @@ export const layer = Layer.effectDiscard(
       "Reply",
       Effect.fn("Comments.startReply")(function* (context) {
         if (!canParticipate(context.user)) return yield* new Reply({ text: Messages.blocked, alert: true })
-        const parent = yield* comments.get(context.action.commentId)
-        if (Option.isNone(parent) || parent.value.hidden) {
-          return yield* new Reply({ text: Messages.commentNotFound })
-        }
+        // Only a visible comment (under an approved confession, not hidden) is quoted: a forged button on anything
+        // else gets "not found" and learns nothing of it.
+        const parent = yield* comments.getVisible(context.action.commentId)
+        if (Option.isNone(parent)) return yield* new Reply({ text: Messages.commentNotFound })
         if (parent.value.parentId !== null) return yield* new Reply({ text: Messages.onlyTopLevelReplies })
         yield* conversations.set(context.user.id, Conversation.awaitingReply(parent.value.confessionId, parent.value.id))
         yield* telegram.sendMessage(context.chatId, Messages.askReply(parent.value, config.commentMaxLength))

@@ -143,7 +143,10 @@ export class Telegram extends Context.Service<
 >()("confessions/services/Telegram") {
   static readonly layerNoDeps = (options: TelegramOptions) => Layer.effect(Telegram, make(options))
 
-  /** Rate limits kept in this process's memory (bounded: RateLimiterStoreMemory). */
+  /**
+   * Rate limits kept in this process's memory, in the bounded store: Effect's own keeps one token bucket per chat
+   * ever written to, forever (issue 12, item 10).
+   */
   static readonly layer = (options: TelegramOptions) =>
     Telegram.layerNoDeps(options).pipe(Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiterStoreMemory.layer()))))
 

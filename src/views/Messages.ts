@@ -186,6 +186,20 @@ export const cooldown = (wait: Duration.Duration): string =>
 export const hourlyLimit = (perHour: number, wait: Duration.Duration): string =>
   `⏳ You can send ${plural(perHour, "confession")} per hour. Try again in ${formatWait(wait)}.`
 
+/**
+ * A per-user hourly limit on what reaches other people was reached (comments and replies share one allowance); short
+ * enough for a button's alert.
+ */
+export const activityLimit = (activity: "comment" | "report" | "feedback", perHour: number, wait: Duration.Duration): string => {
+  const allowance =
+    activity === "comment"
+      ? `write ${plural(perHour, "comment")} per hour, replies included`
+      : activity === "report"
+        ? `report ${plural(perHour, "comment")} per hour`
+        : `send ${plural(perHour, "feedback message")} per hour`
+  return `⏳ You can ${allowance}. Try again in ${formatWait(wait)}.`
+}
+
 export const anonymousToast = (anonymous: boolean): string => (anonymous ? "🎭 Anonymous" : "🙂 Under your name")
 
 // ---- moderation -------------------------------------------------------------------------------------------------
