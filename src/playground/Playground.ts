@@ -4,8 +4,8 @@
 // DATABASE_URL) and the chats in <DATA_DIR>/playground/chats.json, so a restart goes on where it stopped. A reset
 // closes the session (page streams first, then the bot, then the emulator), deletes that folder and starts a new one
 // on the same port.
-import type { PgClient } from "@effect/sql-pg"
-import { ConfigProvider, Context, Deferred, Duration, Effect, Layer, Option, Random, Redacted, Schedule } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Clock, ConfigProvider, Context, Deferred, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { HttpServer } from "effect/http"
 import { SqlClient } from "effect/sql"
 import * as Fs from "node:fs/promises"
@@ -41,7 +41,7 @@ export const run = (options: PlaygroundOptions) =>
     const page = yield* loadPage
     // One database for the whole run: a reset empties it instead of creating a new one, which for PGlite would mean
     // a new initdb (many seconds) each time.
-    const database = yield* Layer.build(
+    const built = yield* Layer.build(
       options.database ??
         Database.layerClient({
           url: Option.none(),
@@ -51,14 +51,29 @@ export const run = (options: PlaygroundOptions) =>
           acquireTimeout: base.dbAcquireTimeout
         })
     )
+    // Only the clients: a built context also carries its memo map, and sessions given that would share (stale) layers.
+    const database = Context.pick(SqlClient.SqlClient, PgClient.PgClient)(built)
     let port = base.httpPort
     let reset = options.reset
     let first = true
+    // Tells sessions apart, across resets and across restarts of the process.
+    const startedAt = yield* Clock.currentTimeMillis
+    let sessions = 0
     while (true) {
       const saved = persistent && !reset ? yield* load(home) : undefined
       if (saved === undefined) yield* empty.pipe(Effect.provideContext(database))
       port = yield* Effect.scoped(
-        session({ options, base, home: persistent ? home : undefined, saved, port, first, page, database })
+        session({
+          options,
+          base,
+          home: persistent ? home : undefined,
+          saved,
+          port,
+          first,
+          page,
+          database,
+          id: `${startedAt.toString(36)}-${++sessions}`
+        })
       )
       first = false
       reset = true
@@ -98,6 +113,7 @@ interface SessionInput {
   readonly first: boolean
   readonly page: Routes.PageFiles
   readonly database: Context.Context<SqlClient.SqlClient | PgClient.PgClient>
+  readonly id: string
 }
 
 /** One playground from start to reset; returns the port it served on, for the next session to take again. */
@@ -105,10 +121,10 @@ const session = (input: SessionInput) =>
   Effect.gen(function* () {
     const resetAsked = yield* Deferred.make<void>()
     const closing = yield* Deferred.make<void>()
-    const emulatorContext = yield* Layer.build(
-      BotApiEmulator.layer({ bot: Demo.bot, restore: input.saved, record: false, maxMessagesPerChat: 1000 })
+    const emulator = Context.get(
+      yield* Layer.build(BotApiEmulator.layer({ bot: Demo.bot, restore: input.saved, record: false, maxMessagesPerChat: 1000 })),
+      BotApiEmulator
     )
-    const emulator = Context.get(emulatorContext, BotApiEmulator)
     const home = input.home
     if (home !== undefined) {
       let dirty = true
@@ -132,14 +148,13 @@ const session = (input: SessionInput) =>
       dataDir: home === undefined ? input.base.dataDir : Path.join(home, "db"),
       port: input.port
     })
-    const sessionId = (yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)
     const routes = Routes.layer({
       page: input.page,
-      session: sessionId,
+      session: input.id,
       requestReset: Deferred.succeed(resetAsked, undefined).pipe(Effect.asVoid),
       closing: Deferred.await(closing),
       notes: notes(input.base)
-    }).pipe(Layer.provide(Layer.succeedContext(emulatorContext)))
+    }).pipe(Layer.provide(Layer.succeed(BotApiEmulator, emulator)))
     const app = yield* Layer.build(
       App.make({
         features: App.features,

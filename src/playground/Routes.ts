@@ -157,7 +157,7 @@ export const layer = (options: RoutesOptions): Layer.Layer<never, never, HttpRou
       return Layer.mergeAll(
         HttpRouter.add("GET", "/", guard(Effect.succeed(file("index.html")))),
         HttpRouter.add("GET", "/page/:name", guard(Effect.map(HttpRouter.params, (params) => file(params.name ?? "")))),
-        HttpRouter.add("GET", "/api/state", guard(Effect.succeed(HttpServerResponse.jsonUnsafe(state())))),
+        HttpRouter.add("GET", "/api/state", guard(Effect.sync(() => HttpServerResponse.jsonUnsafe(state())))),
         HttpRouter.add(
           "GET",
           "/api/events",
@@ -203,8 +203,15 @@ const pageHeaders = {
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 
-/** Refuses requests not addressed to the loopback name (DNS rebinding) and cross-origin or non-JSON POSTs. */
+/**
+ * Refuses requests not addressed to the loopback name (DNS rebinding) and cross-origin or non-JSON POSTs. Every
+ * answer closes its connection: a kept-alive connection would outlive a reset and reach the old session's routes
+ * (the server answers on open connections while it closes), and on the loopback a new connection costs nothing.
+ */
 const guard = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.map(checked(handler), HttpServerResponse.setHeader("connection", "close"))
+
+const checked = <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const host = request.headers["host"] ?? ""
