@@ -34,6 +34,29 @@ const hostile = [
   '<a href="javascript:alert(1)">free pizza</a>'
 ].join(" ")
 
+const sample = {
+  text: "bold italic under strike secret code block link evil quote @someone <b>typed</b>",
+  entities: [
+    { type: "bold", offset: 0, length: 11 },
+    { type: "italic", offset: 5, length: 6 },
+    { type: "underline", offset: 12, length: 5 },
+    { type: "strikethrough", offset: 18, length: 6 },
+    { type: "spoiler", offset: 25, length: 6 },
+    { type: "code", offset: 32, length: 4 },
+    { type: "pre", offset: 37, length: 5, language: "js" },
+    { type: "text_link", offset: 43, length: 4, url: "https://example.org/x" },
+    { type: "text_link", offset: 48, length: 4, url: "javascript:alert(1)" },
+    { type: "blockquote", offset: 53, length: 5 },
+    { type: "mention", offset: 59, length: 8 }
+  ],
+  html:
+    "<strong>bold <em>italic</em></strong> <u>under</u> <s>strike</s> " +
+    '<span class="spoiler" tabindex="0" role="button" aria-pressed="false" title="Spoiler: press to reveal">secret</span> ' +
+    "<code>code</code> <pre><code>block</code></pre> " +
+    '<a href="https://example.org/x" target="_blank" rel="noopener noreferrer">link</a> <span>evil</span> ' +
+    "<blockquote>quote</blockquote> @someone &lt;b&gt;typed&lt;/b&gt;"
+}
+
 describe("Page", () => {
   it("page code - builds the DOM from text nodes only: no HTML parsing, no eval", () => {
     const dir = Path.resolve("src", "playground", "page")
@@ -100,6 +123,16 @@ const drive = async (url: string) => {
     assert.include(await page.locator("#notes").innerText(), "ADMIN_NOTIFY_JITTER=0")
     await see(channel, "Nothing posted yet")
     await shot("empty")
+
+    // The renderer, in this browser: Telegram's HTML subset (as entities) becomes those elements, nested as given;
+    // a link keeps only an http(s) or tg address; entity types outside the subset stay plain text.
+    const rendered = await page.evaluate(`(async () => {
+      const { renderText } = await import("/page/render.js")
+      const holder = document.createElement("div")
+      holder.append(renderText(${JSON.stringify(sample.text)}, ${JSON.stringify(sample.entities)}))
+      return holder.innerHTML
+    })()`)
+    assert.strictEqual(rendered, sample.html)
 
     // Alice: /start, then the reply keyboard's ✍️ Confess.
     assert.strictEqual(await page.getByLabel("Message to the bot as Alice").count(), 1)
