@@ -49,9 +49,9 @@ module.exports = {
     {
       name: "config-is-the-bottom",
       severity: "error",
-      comment: "AppConfig and Logging import no other module of the program",
+      comment: "AppConfig and Logging import nothing of the program but the pure domain (to parse settings)",
       from: { path: "^src/(AppConfig|Logging)\\.ts$" },
-      to: { path: srcExcept("AppConfig") }
+      to: { path: srcExcept("AppConfig", "domain") }
     },
     {
       name: "only-main-and-compositions-import-App",

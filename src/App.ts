@@ -14,6 +14,7 @@ import * as FeedbackFeature from "./features/Feedback.ts"
 import * as Help from "./features/Help.ts"
 import * as Moderate from "./features/Moderate.ts"
 import * as MyComments from "./features/MyComments.ts"
+import * as PersonalDataFeature from "./features/PersonalData.ts"
 import * as Profile from "./features/Profile.ts"
 import * as ReactionsFeature from "./features/Reactions.ts"
 import * as Reports from "./features/Reports.ts"
@@ -29,6 +30,7 @@ import { Confessions } from "./services/Confessions.ts"
 import { ConversationStore } from "./services/ConversationStore.ts"
 import { Feedback } from "./services/Feedback.ts"
 import { Moderation } from "./services/Moderation.ts"
+import { PersonalData } from "./services/PersonalData.ts"
 import { BotIdentity } from "./services/BotIdentity.ts"
 import { ChannelPosts } from "./services/ChannelPosts.ts"
 import { Courier } from "./services/Courier.ts"
@@ -63,6 +65,7 @@ export const services = Layer.mergeAll(
   Reactions.layerConfig,
   Feedback.layerConfig,
   ChannelPosts.layerConfig,
+  PersonalData.layer(),
   BotIdentity.layer
 ).pipe(
   Layer.provideMerge(Courier.layer({ texts: courierTexts })),
@@ -144,6 +147,7 @@ export const features = Layer.mergeAll(
   Reports.layer,
   FeedbackFeature.layer,
   MyComments.layer,
+  PersonalDataFeature.layer,
   Fallback.layer
 )
 

@@ -1,6 +1,7 @@
 // The whole typed configuration, read once from the environment (and `.env` when present) while layers are built.
 // Every variable of PRODUCT.md's table lives here; services take their section through their own `layerConfig`.
-import { Config, ConfigProvider, Context, Duration, Effect, FileSystem, Layer, Option, Redacted, Schema } from "effect"
+import { Config, ConfigProvider, Context, Duration, Effect, FileSystem, Layer, Option, Redacted, Result, Schema } from "effect"
+import * as Privacy from "./domain/Privacy.ts"
 
 export interface AppSettings {
   readonly botToken: Redacted.Redacted<string>
@@ -35,6 +36,10 @@ export interface AppSettings {
   readonly dbAcquireTimeout: Duration.Duration
   readonly shutdownGrace: Duration.Duration
   readonly confessionMaxLength: number
+  /** The longest voice note accepted as a confession. */
+  readonly voiceMaxDuration: Duration.Duration
+  /** The campus' own patterns the privacy check looks for, besides phone numbers, e-mails, @usernames and links. */
+  readonly privacyPatterns: ReadonlyArray<Privacy.Pattern>
   readonly commentMaxLength: number
   readonly commentsPageSize: number
   readonly reportThreshold: number
@@ -176,6 +181,19 @@ const settings: Config.Config<AppSettings> = Config.all({
   dbAcquireTimeout: positiveDuration("DB_ACQUIRE_TIMEOUT", "10 seconds"),
   shutdownGrace: nonNegativeDuration("SHUTDOWN_GRACE", "10 seconds"),
   confessionMaxLength: between("CONFESSION_MAX_LENGTH", 1, 3700, 3500),
+  voiceMaxDuration: positiveDuration("VOICE_MAX_DURATION", "2 minutes"),
+  privacyPatterns: Config.schema(
+    Schema.String.check(
+      Schema.makeFilter((raw: string) =>
+        Result.match(Privacy.parsePatterns(raw), { onSuccess: () => true, onFailure: Privacy.describeProblem })
+      )
+    ),
+    "PRIVACY_PATTERNS"
+  ).pipe(
+    Config.withDefault(""),
+    // Checked just above, so the patterns parse.
+    Config.map((raw) => Result.getOrElse(Privacy.parsePatterns(raw), () => []))
+  ),
   commentMaxLength: between("COMMENT_MAX_LENGTH", 1, 3800, 1000),
   commentsPageSize: between("COMMENTS_PAGE_SIZE", 1, 10, 5),
   reportThreshold: between("REPORT_THRESHOLD", 1, 1000, 3),

@@ -37,7 +37,8 @@ const documentedOrder = [
   "WEBHOOK_SECRET", "HTTP_PORT", "HTTP_HOST", "ADMIN_NOTIFY_JITTER", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL",
   "STATE_MAX_ENTRIES",
   "STATE_SWEEP_INTERVAL", "STATS_CACHE_TTL", "STATS_CACHE_CAPACITY", "DB_POOL_MAX", "DB_CONNECTION_TTL",
-  "DB_ACQUIRE_TIMEOUT", "SHUTDOWN_GRACE", "CONFESSION_MAX_LENGTH", "COMMENT_MAX_LENGTH", "COMMENTS_PAGE_SIZE",
+  "DB_ACQUIRE_TIMEOUT", "SHUTDOWN_GRACE", "CONFESSION_MAX_LENGTH", "COMMENT_MAX_LENGTH", "VOICE_MAX_DURATION",
+  "PRIVACY_PATTERNS", "COMMENTS_PAGE_SIZE",
   "REPORT_THRESHOLD", "CONFESSIONS_PER_HOUR", "CONFESSION_COOLDOWN", "LOG_LEVEL", "LOG_FORMAT"
 ]
 // Lines in `.env.example` that show an example rather than the default (no default exists, or it depends on a TTY).
@@ -113,6 +114,8 @@ describe("AppConfig", () => {
         SHUTDOWN_GRACE: "0 seconds",
         CONFESSION_MAX_LENGTH: "2000",
         COMMENT_MAX_LENGTH: "500",
+        VOICE_MAX_DURATION: "30 seconds",
+        PRIVACY_PATTERNS: "student id=S[0-9]{7}",
         COMMENTS_PAGE_SIZE: "10",
         REPORT_THRESHOLD: "1",
         CONFESSIONS_PER_HOUR: "2",
@@ -145,6 +148,8 @@ describe("AppConfig", () => {
       assert.strictEqual(millis(config.shutdownGrace), 0)
       assert.strictEqual(config.confessionMaxLength, 2000)
       assert.strictEqual(config.commentMaxLength, 500)
+      assert.strictEqual(millis(config.voiceMaxDuration), 30_000)
+      assert.deepStrictEqual(config.privacyPatterns.map((pattern) => pattern.name), ["student id"])
       assert.strictEqual(config.commentsPageSize, 10)
       assert.strictEqual(config.reportThreshold, 1)
       assert.strictEqual(config.confessionsPerHour, 2)
@@ -188,7 +193,10 @@ describe("AppConfig", () => {
     ["WEBHOOK_SECRET", { BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook", WEBHOOK_SECRET: "s3cret" }, "16 to 256 characters"],
     ["WEBHOOK_SECRET", { BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook", WEBHOOK_SECRET: "x".repeat(15) }, "16 to 256 characters"],
     ["WEBHOOK_SECRET", { BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook", WEBHOOK_SECRET: "sixteen chars ok" }, "16 to 256 characters"],
-    ["HTTP_HOST", { HTTP_HOST: " " }, "host name or IP address"]
+    ["HTTP_HOST", { HTTP_HOST: " " }, "host name or IP address"],
+    ["VOICE_MAX_DURATION", { VOICE_MAX_DURATION: "2m" }, "duration"],
+    ["PRIVACY_PATTERNS", { PRIVACY_PATTERNS: "student id=S[0-9" }, "student id"],
+    ["PRIVACY_PATTERNS", { PRIVACY_PATTERNS: "student id" }, "PRIVACY_PATTERNS"]
   ]
 
   it.effect("describeConfigError - one line naming the variable for every malformed kind", () =>

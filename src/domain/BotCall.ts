@@ -3,6 +3,7 @@
 // thing a call may leave open is a message id that another outbox row's send produces (an admin's copy to edit, a
 // channel post to delete, a post link to mention).
 import { Schema } from "effect"
+import type { Media } from "./Confession.ts"
 
 export const ChatId = Schema.Union([Schema.Number, Schema.String])
 export type ChatId = typeof ChatId.Type
@@ -123,4 +124,62 @@ export const answerCallback = (callbackQueryId: string, text?: string, alert?: b
     callbackQueryId,
     ...(text === undefined ? {} : { text }),
     ...(alert === undefined ? {} : { alert })
+  })
+
+/**
+ * The edit that makes a message sent by `call` show what `call` sends now: the text, or the caption of a photo or voice
+ * note, with its inline keyboard. Without `messageId`, the message the parent row sent. `undefined` for a call that
+ * sends no message.
+ */
+export const editOf = (call: BotCall, messageId: number | undefined): BotCall | undefined => {
+  const target = messageId === undefined ? {} : { messageId }
+  const keyboard = (markup: Markup | undefined) => (markup !== undefined && "inline_keyboard" in markup ? { keyboard: markup } : {})
+  switch (call._tag) {
+    case "SendMessage":
+      return BotCall.cases.EditText.make({ chatId: call.chatId, ...target, text: call.text, ...keyboard(call.markup) })
+    case "SendPhoto":
+    case "SendVoice":
+      return BotCall.cases.EditCaption.make({ chatId: call.chatId, ...target, caption: call.caption, ...keyboard(call.markup) })
+    default:
+      return undefined
+  }
+}
+
+/** A rendered message: HTML text and keyboard, or a photo or voice note with the text as its caption. */
+export interface Rendered {
+  readonly text: string
+  readonly keyboard?: InlineKeyboard | undefined
+  readonly media?: Media | null | undefined
+}
+
+/** Sends a rendered message: `sendMessage`, or `sendPhoto` / `sendVoice` by the media's `file_id`. */
+export const send = (chatId: ChatId, message: Rendered): BotCall => {
+  const markup = message.keyboard === undefined ? {} : { markup: message.keyboard }
+  if (message.media === undefined || message.media === null) return sendMessage(chatId, message.text, message.keyboard)
+  return message.media.kind === "photo"
+    ? BotCall.cases.SendPhoto.make({ chatId, fileId: message.media.fileId, caption: message.text, ...markup })
+    : BotCall.cases.SendVoice.make({ chatId, fileId: message.media.fileId, caption: message.text, ...markup })
+}
+
+/**
+ * Replaces `messageId` with a rendered message of the same kind: its text, or a media message's caption (Telegram
+ * cannot turn one into the other). Without `messageId`: the parent row's message.
+ */
+export const edit = (chatId: ChatId, messageId: number | undefined, message: Rendered): BotCall =>
+  message.media === undefined || message.media === null
+    ? editText(chatId, messageId, message.text, { keyboard: message.keyboard })
+    : editCaption(chatId, messageId, message.text, message.keyboard)
+
+/** Replaces a photo's or voice note's caption (and its keyboard, or none). Without `messageId`: the parent's message. */
+export const editCaption = (
+  chatId: ChatId,
+  messageId: number | undefined,
+  caption: string,
+  keyboard?: InlineKeyboard
+): BotCall =>
+  BotCall.cases.EditCaption.make({
+    chatId,
+    caption,
+    ...(messageId === undefined ? {} : { messageId }),
+    ...(keyboard === undefined ? {} : { keyboard })
   })

@@ -13,6 +13,7 @@ export type CallbackData = Data.TaggedEnum<{
   PreviewSubmit: {}
   PreviewToggleAnonymous: {}
   PreviewCancel: {}
+  PreviewEdit: {}
   Approve: { readonly confessionId: ConfessionId }
   Reject: { readonly confessionId: ConfessionId }
   PendingPage: { readonly page: number }
@@ -33,6 +34,9 @@ export type CallbackData = Data.TaggedEnum<{
   FeedbackPage: { readonly page: number }
   ReportsPage: { readonly page: number }
   Noop: {}
+  ForgetKeepPosts: {}
+  ForgetDeletePosts: {}
+  ForgetCancel: {}
 }>
 
 export type Tag = CallbackData["_tag"]
@@ -50,6 +54,9 @@ export const {
   FeedbackPage,
   FeedbackReply,
   FeedbackResolve,
+  ForgetCancel,
+  ForgetDeletePosts,
+  ForgetKeepPosts,
   HideComment,
   KeepComment,
   Like,
@@ -58,6 +65,7 @@ export const {
   Noop,
   PendingPage,
   PreviewCancel,
+  PreviewEdit,
   PreviewSubmit,
   PreviewToggleAnonymous,
   RepliesPage,
@@ -96,6 +104,7 @@ const specs = {
   PreviewSubmit: { code: "ps", fields: {} },
   PreviewToggleAnonymous: { code: "pa", fields: {} },
   PreviewCancel: { code: "pc", fields: {} },
+  PreviewEdit: { code: "pe", fields: {} },
   Approve: { code: "ap", fields: { confessionId: true } },
   Reject: { code: "rj", fields: { confessionId: true } },
   PendingPage: { code: "pp", fields: { page: true } },
@@ -115,7 +124,10 @@ const specs = {
   FeedbackReply: { code: "fy", fields: { feedbackId: true } },
   FeedbackPage: { code: "fp", fields: { page: true } },
   ReportsPage: { code: "rs", fields: { page: true } },
-  Noop: { code: "no", fields: {} }
+  Noop: { code: "no", fields: {} },
+  ForgetKeepPosts: { code: "fk", fields: {} },
+  ForgetDeletePosts: { code: "fd", fields: {} },
+  ForgetCancel: { code: "fx", fields: {} }
 } as const satisfies { readonly [K in Tag]: Spec<K> }
 
 /** Every action tag, in declaration order (exhaustive by construction of `specs`). */

@@ -32,10 +32,33 @@ export interface AuthorInfo {
 
 export const anonymousLine = "Anonymous"
 
+/** A confession's photo or voice note, re-sent by its `file_id` (never forwarded: a forward names the sender). */
+export const Media = Schema.Struct({
+  kind: Schema.Literals(["photo", "voice"]),
+  fileId: Schema.String,
+  /** A voice note's length in seconds. */
+  duration: Schema.optionalKey(Schema.Number)
+})
+export type Media = typeof Media.Type
+
+/** The media columns of a stored confession, as one value (`null` for a text confession). */
+export const mediaOf = (row: {
+  readonly mediaKind: "photo" | "voice" | null
+  readonly mediaFileId: string | null
+  readonly mediaDuration: number | null
+}): Media | null =>
+  row.mediaKind === null || row.mediaFileId === null
+    ? null
+    : row.mediaDuration === null
+      ? { kind: row.mediaKind, fileId: row.mediaFileId }
+      : { kind: row.mediaKind, fileId: row.mediaFileId, duration: row.mediaDuration }
+
 /** An approved confession with what its channel post needs: the author's names (shown only when not anonymous). */
 export interface Published {
   readonly id: ConfessionId
+  /** The text, or a media confession's caption ("" when it has none). */
   readonly text: string
+  readonly media: Media | null
   readonly anonymous: boolean
   readonly authorFirstName: string
   readonly authorUsername: string | null

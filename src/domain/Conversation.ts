@@ -1,13 +1,17 @@
 // The flows a user can be in between two messages: what the bot is waiting for and the context it needs when the
 // next message arrives. A tagged union with a Schema, so a shared store (Redis) can keep it as JSON.
 import { Schema } from "effect"
+import { Media } from "./Confession.ts"
 import { CommentId, ConfessionId, FeedbackId } from "./Ids.ts"
 
 export const Conversation = Schema.TaggedUnion({
   /** `/confess` was pressed; the next text is the confession. */
   AwaitingConfession: {},
-  /** The text was accepted and a preview with Submit / Anonymous / Cancel is shown. */
-  ConfessionPreview: { text: Schema.String, anonymous: Schema.Boolean },
+  /**
+   * The text (or a photo or voice note with its caption in `text`) was accepted and a preview with Submit / Anonymous
+   * / Cancel is shown.
+   */
+  ConfessionPreview: { text: Schema.String, anonymous: Schema.Boolean, media: Schema.optionalKey(Media) },
   /** ➕ Add comment was pressed under a confession. */
   AwaitingComment: { confessionId: ConfessionId },
   /** 💬 was pressed under a comment; the next text is a reply to it. */
@@ -33,8 +37,10 @@ export type AwaitingFeedbackReply = typeof Conversation.cases.AwaitingFeedbackRe
 export const awaitingConfession: AwaitingConfession = Conversation.cases.AwaitingConfession.make({})
 export const awaitingFeedback: AwaitingFeedback = Conversation.cases.AwaitingFeedback.make({})
 
-export const confessionPreview = (text: string, anonymous: boolean): ConfessionPreview =>
-  Conversation.cases.ConfessionPreview.make({ text, anonymous })
+export const confessionPreview = (text: string, anonymous: boolean, media?: Media | null): ConfessionPreview =>
+  Conversation.cases.ConfessionPreview.make(
+    media === undefined || media === null ? { text, anonymous } : { text, anonymous, media }
+  )
 
 export const awaitingComment = (confessionId: ConfessionId): AwaitingComment =>
   Conversation.cases.AwaitingComment.make({ confessionId })

@@ -10,6 +10,8 @@ export interface UploadedFile {
   readonly fileName: string
   readonly size: number
   readonly contentType: string | undefined
+  /** The uploaded bytes, so a test can read what was sent (a document's text). */
+  readonly content: Buffer
 }
 
 export interface RequestParameters {
@@ -110,7 +112,8 @@ const parseMultipart = (contentType: string, data: Buffer): ParseResult => {
     field,
     fileName: part.fileName ?? part.name,
     size: part.data.length,
-    contentType: part.contentType
+    contentType: part.contentType,
+    content: Buffer.from(part.data)
   })
   // A field naming `attach://<part>` gets that part; a file part named like a parameter is that parameter's file.
   const named = new Set<string>()

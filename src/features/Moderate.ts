@@ -72,7 +72,7 @@ export const layer = Layer.effectDiscard(
           Effect.gen(function* () {
             const confession = yield* moderation.approve(id, context.user.id).pipe(Effect.catchTag("ModerationError", refused(id)))
             const view = ConfessionViews.channelPost(confession, bot.startUrl(DeepLink.OpenComments(id)))
-            const post = yield* channel.post(id, { call: (chatId) => BotCall.sendMessage(chatId, view.text, view.keyboard) })
+            const post = yield* channel.post(id, { call: (chatId) => BotCall.send(chatId, view) })
             yield* tellApproved(confession, post)
             yield* admins.close(topic(id), "approved", ConfessionViews.outcome(confession, "approved").text)
             yield* courier.answer([

@@ -8,11 +8,8 @@ import { AppConfig } from "../AppConfig.ts"
 import * as BotCall from "../domain/BotCall.ts"
 import { Outbox } from "../sql/Outbox.ts"
 
-/** A rendered message for the admins. */
-export interface AdminMessage {
-  readonly text: string
-  readonly keyboard?: BotCall.InlineKeyboard | undefined
-}
+/** A rendered message for the admins: text, or a confession's photo or voice note with its caption. */
+export type AdminMessage = BotCall.Rendered
 
 export interface AdminNotificationsOptions {
   readonly adminIds: ReadonlyArray<number>
@@ -32,8 +29,16 @@ export class AdminNotifications extends Context.Service<
       message: AdminMessage,
       options?: { readonly delayed?: boolean }
     ) => Effect.Effect<void, SqlError>
-    /** Every admin's copy of `topic` becomes `text` without buttons; `outcome` names this closing (e.g. `approved`). */
-    readonly close: (topic: string, outcome: string, text: string) => Effect.Effect<void, SqlError>
+    /**
+     * Every admin's copy of `topic` becomes `text` without buttons (a media copy's caption: `text` must then fit a
+     * caption); `outcome` names this closing (e.g. `approved`).
+     */
+    readonly close: (
+      topic: string,
+      outcome: string,
+      text: string,
+      options?: { readonly delay?: Duration.Input }
+    ) => Effect.Effect<void, SqlError>
     /** A message to every admin with no decision to take, sent once per `key`. */
     readonly alert: (key: string, text: string) => Effect.Effect<void, SqlError>
   }
@@ -67,15 +72,16 @@ const make = (options: AdminNotificationsOptions) =>
             dedupeKey: noticeKey(topic, admin),
             kind: "admin_notice",
             topic,
-            call: BotCall.sendMessage(admin, message.text, message.keyboard),
+            call: BotCall.send(admin, message),
             dueAt: new Date(at.getTime() + delay)
           })),
           at
         )
       }),
 
-      close: Effect.fn("AdminNotifications.close")(function* (topic, outcome, text) {
+      close: Effect.fn("AdminNotifications.close")(function* (topic, outcome, text, closeOptions) {
         const at = yield* now
+        const dueAt = new Date(at.getTime() + Duration.toMillis(Duration.fromInputUnsafe(closeOptions?.delay ?? 0)))
         // Copies nobody holds yet are simply not sent; an earlier closing still waiting is replaced by this one.
         const copies = yield* outbox.supersede(topic, "admin_notice", at)
         yield* outbox.supersede(topic, "admin_close", at)
@@ -88,9 +94,11 @@ const make = (options: AdminNotificationsOptions) =>
                     dedupeKey: `${topic}:close:${outcome}:${copy.id}`,
                     kind: "admin_close" as const,
                     topic,
-                    call: BotCall.editText(chatIdOf(copy.chatId), undefined, text),
+                    call: isMediaSend(copy.callTag)
+                      ? BotCall.editCaption(chatIdOf(copy.chatId), undefined, text)
+                      : BotCall.editText(chatIdOf(copy.chatId), undefined, text),
                     parentKey: copy.dedupeKey,
-                    dueAt: at
+                    dueAt
                   }
                 ]
           ),
@@ -112,6 +120,9 @@ const make = (options: AdminNotificationsOptions) =>
       })
     })
   })
+
+/** Whether a stored copy is a photo or voice message, whose caption (not text) an edit replaces. */
+const isMediaSend = (callTag: string | null): boolean => callTag === "SendPhoto" || callTag === "SendVoice"
 
 /** Chat ids come back from the stored JSON as text; admins' chats are numeric. */
 const chatIdOf = (stored: string): number | string => (/^-?[0-9]{1,16}$/.test(stored) ? Number(stored) : stored)

@@ -1,7 +1,7 @@
 // The community channel: an approved confession's post and its removal, through the outbox in the caller's transaction.
 // A post is retried until it is out (the courier alerts the admins if the channel keeps refusing it) and its message id
 // is remembered on the confession. A removal deletes the post, or, when the post has not gone out yet, stops it.
-import { Clock, Context, Effect, Layer, Option } from "effect"
+import { Clock, Context, type Duration, Effect, Layer, Option } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import * as BotCall from "../domain/BotCall.ts"
@@ -29,7 +29,17 @@ export class ChannelPosts extends Context.Service<
      * Removes the confession's post: deletes `messageId` when it is known, otherwise stops the post if it has not gone
      * out, or deletes it once it has. Returns whether there was a post (sent or queued) to remove.
      */
-    readonly withdraw: (id: ConfessionId, messageId: Option.Option<number>) => Effect.Effect<boolean, SqlError>
+    readonly withdraw: (
+      id: ConfessionId,
+      messageId: Option.Option<number>,
+      options?: { readonly delay?: Duration.Input }
+    ) => Effect.Effect<boolean, SqlError>
+    /**
+     * The confession's post shows `post` from now on (its author line changed): the stored post is rewritten, so one
+     * not sent yet goes out as `post`, and a post that is out (`messageId`) or going out is edited to it. Returns
+     * whether there was a post.
+     */
+    readonly revise: (id: ConfessionId, messageId: Option.Option<number>, post: Post) => Effect.Effect<boolean, SqlError>
   }
 >()("confessions/services/ChannelPosts") {
   static readonly layer = (channelId: Option.Option<string>): Layer.Layer<ChannelPosts, never, Courier | Outbox> =>
@@ -63,14 +73,16 @@ const make = (channelId: Option.Option<string>) =>
         return Option.some(key)
       }),
 
-      withdraw: Effect.fn("ChannelPosts.withdraw")(function* (id, messageId) {
+      withdraw: Effect.fn("ChannelPosts.withdraw")(function* (id, messageId, withdrawOptions) {
         if (Option.isNone(channelId)) return Option.isSome(messageId)
         const chat = Channel.chatId(channelId.value)
         const now = new Date(yield* Clock.currentTimeMillis)
         // A post nobody is sending yet is cancelled here; one sent or being sent comes back, to be deleted after it.
         const posts = yield* outbox.supersede(topicOf(id), "channel_post", now)
         const remove = (call: BotCall.BotCall, after?: string) =>
-          courier.send([{ key: `${topicOf(id)}:unpost`, kind: "channel_delete", topic: topicOf(id), call, after }])
+          courier.send([
+            { key: `${topicOf(id)}:unpost`, kind: "channel_delete", topic: topicOf(id), call, after, delay: withdrawOptions?.delay }
+          ])
         if (Option.isSome(messageId)) {
           yield* remove(BotCall.BotCall.cases.Delete.make({ chatId: chat, messageId: messageId.value }))
           return true
@@ -79,6 +91,28 @@ const make = (channelId: Option.Option<string>) =>
         if (sent === undefined) return false
         yield* remove(BotCall.BotCall.cases.Delete.make({ chatId: chat }), sent.dedupeKey)
         return true
+      }),
+
+      revise: Effect.fn("ChannelPosts.revise")(function* (id, messageId, post) {
+        if (Option.isNone(channelId)) return Option.isSome(messageId)
+        const call = post.call(Channel.chatId(channelId.value))
+        const now = new Date(yield* Clock.currentTimeMillis)
+        const stored = yield* outbox.rewrite(postKey(id), call, now)
+        // A post not sent yet now goes out revised; one that is out (or going out) is edited once it is.
+        const out = Option.isSome(messageId) || (Option.isSome(stored) && stored.value.out)
+        const edit = BotCall.editOf(call, Option.getOrUndefined(messageId))
+        if (out && edit !== undefined) {
+          yield* courier.send([
+            {
+              key: `${topicOf(id)}:revised`,
+              kind: "channel_post",
+              topic: topicOf(id),
+              call: edit,
+              after: Option.isSome(messageId) ? undefined : postKey(id)
+            }
+          ])
+        }
+        return Option.isSome(messageId) || Option.isSome(stored)
       })
     })
   })

@@ -6,6 +6,7 @@ import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import * as Comment from "../domain/Comment.ts"
+import { mediaOf } from "../domain/Confession.ts"
 import type { CommentRecord, CommentsPage, RepliesPage } from "../domain/Comment.ts"
 import type * as Paging from "../domain/Paging.ts"
 import { CommentId, ConfessionId, UserId } from "../domain/Ids.ts"
@@ -138,6 +139,7 @@ const make = (options: CommentsOptions) =>
           )
           select
             exists (select 1 from actor) as allowed,
+            exists (select 1 from confession) as found,
             confession.author_id as confession_author_id,
             (select author_id from parent) as parent_author_id,
             inserted.*
@@ -146,7 +148,7 @@ const make = (options: CommentsOptions) =>
           left join inserted on true`)
         const outcome = yield* decodeRow(AddOutcome, row)
         if (!outcome.allowed) return yield* fail(new Blocked())
-        if (outcome.confessionAuthorId === null) return yield* fail(new ConfessionNotFound({ id: confessionId }))
+        if (!outcome.found) return yield* fail(new ConfessionNotFound({ id: confessionId }))
         if (outcome.id === null) {
           // With author and confession there, only a reply can fail: its parent is missing, hidden, or a reply itself.
           return yield* fail(
@@ -157,9 +159,10 @@ const make = (options: CommentsOptions) =>
         }
         const comment = yield* decodeRow(CommentRow, row)
         yield* stats.forget(author.id)
+        // A forgotten person (a null author: /forget) is told nothing.
         const candidates: ReadonlyArray<Addressee> = [
           ...(outcome.parentAuthorId === null ? [] : [{ userId: outcome.parentAuthorId, about: "reply" as const }]),
-          { userId: comment.confessionAuthorId, about: "comment" as const }
+          ...(comment.confessionAuthorId === null ? [] : [{ userId: comment.confessionAuthorId, about: "comment" as const }])
         ]
         const notify = candidates.filter(
           (candidate, index) =>
@@ -173,13 +176,16 @@ const make = (options: CommentsOptions) =>
         // One statement for the whole view: the confession, the count, and the clamped page of comments.
         const rows = yield* sql`
           with confession as (
-            select id, author_id, text from confessions where id = ${request.confessionId} and status = 'approved'
+            select id, author_id, text, media_kind, media_file_id, media_duration
+            from confessions where id = ${request.confessionId} and status = 'approved'
           ), ${SqlPaging.totalAndShown(
             sql,
             window,
             sql`comments where confession_id = ${request.confessionId} and parent_id is null and not hidden`
           )}
-          select confession.text as confession_text, confession.author_id as confession_author_id, total.n as total, c.*
+          select confession.text as confession_text, confession.author_id as confession_author_id,
+            confession.media_kind as confession_media_kind, confession.media_file_id as confession_media_file_id,
+            confession.media_duration as confession_media_duration, total.n as total, c.*
           from confession cross join total cross join shown
           left join lateral (
             select * from comments
@@ -190,7 +196,15 @@ const make = (options: CommentsOptions) =>
         if (rows.length === 0) return yield* fail(new ConfessionNotFound({ id: request.confessionId }))
         const head = yield* decodeRow(PageHead, rows[0])
         return {
-          confession: { id: request.confessionId, text: head.confessionText },
+          confession: {
+            id: request.confessionId,
+            text: head.confessionText,
+            media: mediaOf({
+              mediaKind: head.confessionMediaKind,
+              mediaFileId: head.confessionMediaFileId,
+              mediaDuration: head.confessionMediaDuration
+            })
+          },
           ...SqlPaging.pageOf(window, head.total, yield* commentsOf(rows))
         }
       }),
@@ -267,13 +281,16 @@ const make = (options: CommentsOptions) =>
 
 // ---- rows -------------------------------------------------------------------------------------------------------
 
-/** The columns of `comments` plus the confession's author, which only `toRecord` reads (for the tag). */
+/**
+ * The columns of `comments` plus the confession's author, which only `toRecord` reads (for the tag). A null author is a
+ * forgotten person (/forget): a tombstone comment, or a confession kept as an anonymous post.
+ */
 const commentFields = {
   id: Int8.pipe(Schema.decodeTo(CommentId)),
   confessionId: Int8.pipe(Schema.decodeTo(ConfessionId)),
   parentId: Schema.NullOr(Int8.pipe(Schema.decodeTo(CommentId))),
-  authorId: Int8.pipe(Schema.decodeTo(UserId)),
-  confessionAuthorId: Int8.pipe(Schema.decodeTo(UserId)),
+  authorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
+  confessionAuthorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   text: Schema.String,
   hidden: Schema.Boolean,
   likes: Schema.Number,
@@ -286,16 +303,26 @@ const commentFields = {
 const CommentRow = Schema.Struct(commentFields)
 type CommentRow = typeof CommentRow.Type
 
-/** `add`'s one row: may the author write, the confession's author (null: not found), the new comment's id. */
+/**
+ * `add`'s one row: may the author write, is the confession there (its author may be null: forgotten), the replied
+ * comment's writer, the new comment's id.
+ */
 const AddOutcome = Schema.Struct({
   allowed: Schema.Boolean,
+  found: Schema.Boolean,
   confessionAuthorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   parentAuthorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   id: Schema.NullOr(Int8)
 })
 
 /** What every row of the comments view repeats: the confession and the count. */
-const PageHead = Schema.Struct({ confessionText: Schema.String, total: Schema.Number })
+const PageHead = Schema.Struct({
+  confessionText: Schema.String,
+  confessionMediaKind: Schema.NullOr(Schema.Literals(["photo", "voice"])),
+  confessionMediaFileId: Schema.NullOr(Schema.String),
+  confessionMediaDuration: Schema.NullOr(Schema.Number),
+  total: Schema.Number
+})
 
 /** The count every row of a list repeats. */
 const ListHead = Schema.Struct({ total: Schema.Number })

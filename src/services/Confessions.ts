@@ -5,7 +5,8 @@ import { Context, Data, Effect, Layer, Option, Result, Schema } from "effect"
 import { SqlClient, type Statement } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
-import { Status } from "../domain/Confession.ts"
+import { type Media, mediaOf, Status } from "../domain/Confession.ts"
+import { validateCaption } from "../domain/Media.ts"
 import { ConfessionId, UserId } from "../domain/Ids.ts"
 import type * as Paging from "../domain/Paging.ts"
 import { canParticipate } from "../domain/Permissions.ts"
@@ -18,7 +19,8 @@ import type { User } from "./Users.ts"
 
 export class Confession extends Schema.Class<Confession>("Confession")({
   id: Int8.pipe(Schema.decodeTo(ConfessionId)),
-  authorId: Int8.pipe(Schema.decodeTo(UserId)),
+  /** `null`: the author erased their data (/forget); the confession stays as an anonymous post, or a deleted shell. */
+  authorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   text: Schema.String,
   anonymous: Schema.Boolean,
   status: Status,
@@ -26,8 +28,16 @@ export class Confession extends Schema.Class<Confession>("Confession")({
   decidedBy: NullableInt8,
   decidedAt: Schema.NullOr(Schema.Date),
   rejectReason: Schema.NullOr(Schema.String),
-  createdAt: Schema.Date
-}) {}
+  createdAt: Schema.Date,
+  mediaKind: Schema.NullOr(Schema.Literals(["photo", "voice"])),
+  mediaFileId: Schema.NullOr(Schema.String),
+  mediaDuration: Schema.NullOr(Schema.Number)
+}) {
+  /** The photo or voice note, `null` for a text confession. */
+  get media(): Media | null {
+    return mediaOf(this)
+  }
+}
 
 export interface ConfessionsOptions {
   /** CONFESSION_MAX_LENGTH, in characters as `Validation.characterCount` counts them. */
@@ -48,10 +58,12 @@ export class Confessions extends Context.Service<
   Confessions,
   {
     /** Stores a pending confession with the validated (trimmed) text. */
+    /** A text confession, or a photo or voice note with `text` as its (possibly empty) caption. */
     readonly submit: (input: {
       readonly author: User
       readonly text: string
       readonly anonymous: boolean
+      readonly media?: Media | null | undefined
     }) => Effect.Effect<Confession, SqlError | ConfessionsError | AlreadyProcessed>
     readonly get: (id: ConfessionId) => Effect.Effect<Option.Option<Confession>, SqlError>
     /** The moderation queue, oldest first. */
@@ -97,16 +109,20 @@ const make = (options: ConfessionsOptions) =>
     })
 
     return Confessions.of({
-      submit: Effect.fn("Confessions.submit")(function* ({ author, text, anonymous }) {
+      submit: Effect.fn("Confessions.submit")(function* ({ author, text, anonymous, media }) {
         if (!canParticipate(author)) return yield* new ConfessionsError({ reason: new Blocked() })
-        const valid = validateText(text, options.confessionMaxLength)
+        // A text follows the text rule; a caption may be empty, and must fit the channel post's caption whole.
+        const valid =
+          media === undefined || media === null ? validateText(text, options.confessionMaxLength) : validateCaption(text)
         if (Result.isFailure(valid)) return yield* new ConfessionsError({ reason: new Invalid({ problem: valid.failure }) })
         // The block flag is re-read inside the insert: `author` was loaded at the start of the update, and an admin may
         // have blocked them since. Every update registers its user first, so "no row" can only mean "blocked".
         const [created] = yield* processed.transaction(
           rows(sql`
-            insert into confessions (author_id, text, anonymous)
-            select id, ${valid.success}::text, ${anonymous}::boolean from users where id = ${author.id} and not blocked
+            insert into confessions (author_id, text, anonymous, media_kind, media_file_id, media_duration)
+            select id, ${valid.success}::text, ${anonymous}::boolean, ${media?.kind ?? null}::text,
+              ${media?.fileId ?? null}::text, ${media?.duration ?? null}::int
+            from users where id = ${author.id} and not blocked
             returning *`)
         )
         if (created === undefined) return yield* new ConfessionsError({ reason: new Blocked() })

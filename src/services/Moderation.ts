@@ -4,7 +4,7 @@
 import { Context, Data, Effect, Layer, Option, Result, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
-import { Status, validateRejectReason } from "../domain/Confession.ts"
+import { type Media, mediaOf, Status, validateRejectReason } from "../domain/Confession.ts"
 import type { Subject } from "../domain/ContentRef.ts"
 import { type ConfessionId, UserId } from "../domain/Ids.ts"
 import type { TextProblem } from "../domain/Validation.ts"
@@ -14,8 +14,12 @@ import { Confession } from "./Confessions.ts"
 import { StatsCache } from "./StatsCache.ts"
 import { Users } from "./Users.ts"
 
-/** A decided confession with what its channel post and the author's notice need: the author's names. */
+/**
+ * A decided confession with what its channel post and the author's notice need: the author's names. Only a pending
+ * confession is decided, and a pending one always has its author (a forgotten person's are deleted).
+ */
 export class ModeratedConfession extends Confession.extend<ModeratedConfession>("ModeratedConfession")({
+  authorId: Int8.pipe(Schema.decodeTo(UserId)),
   authorFirstName: Schema.String,
   authorUsername: Schema.NullOr(Schema.String)
 }) {}
@@ -25,6 +29,7 @@ export class ModeratedConfession extends Confession.extend<ModeratedConfession>(
 export interface Deleted {
   readonly id: ConfessionId
   readonly text: string
+  readonly media: Media | null
   readonly channelMessageId: Option.Option<number>
 }
 
@@ -217,12 +222,12 @@ export class Moderation extends Context.Service<
             with deleted as (
               update confessions set status = 'deleted'
               where id = ${id} and status <> 'deleted'
-              returning author_id, text, channel_message_id
+              returning author_id, text, channel_message_id, media_kind, media_file_id, media_duration
             ), audit as (
               insert into audit_log (actor_id, action, subject_kind, subject_id)
               select ${admin}::int8, 'delete', 'confession', ${id}::int8 from deleted
             )
-            select author_id, text, channel_message_id from deleted`)
+            select author_id, text, channel_message_id, media_kind, media_file_id, media_duration from deleted`)
           )
           if (deleted === undefined) {
             const state = yield* currentState(id)
@@ -230,8 +235,13 @@ export class Moderation extends Context.Service<
               ? fail(new NotFound())
               : fail(new AlreadyDecided({ status: state.value.status }))
           }
-          yield* stats.forget(deleted.authorId)
-          return { id, text: deleted.text, channelMessageId: Option.fromNullishOr(deleted.channelMessageId) }
+          if (deleted.authorId !== null) yield* stats.forget(deleted.authorId)
+          return {
+            id,
+            text: deleted.text,
+            media: mediaOf(deleted),
+            channelMessageId: Option.fromNullishOr(deleted.channelMessageId)
+          }
         }),
 
         blockAuthorOf: Effect.fn("Moderation.blockAuthorOf")(function* (subject, admin) {
@@ -252,9 +262,12 @@ const ConfessionState = Schema.Struct({
 })
 
 const DeletedConfession = Schema.Struct({
-  authorId: Int8.pipe(Schema.decodeTo(UserId)),
+  authorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   text: Schema.String,
-  channelMessageId: NullableInt8
+  channelMessageId: NullableInt8,
+  mediaKind: Schema.NullOr(Schema.Literals(["photo", "voice"])),
+  mediaFileId: Schema.NullOr(Schema.String),
+  mediaDuration: Schema.NullOr(Schema.Number)
 })
 
 const ChangedUser = Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId)))

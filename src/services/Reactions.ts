@@ -107,6 +107,7 @@ const make = (options: ReactionsOptions) =>
         //   user's concurrent presses leave at most one row, never two.
         // - The counter deltas come from what those three returned, not from a snapshot read, and `counted` adds them
         //   to the comment row under its row lock (re-read after waiting), so counters always equal the rows.
+        // A tombstone (its writer erased their data with /forget: `author_id` null) takes no reactions and no reports.
         const claim = yield* processed.claimInStatement
         const [row] = yield* sql`
           with claim as (
@@ -116,7 +117,7 @@ const make = (options: ReactionsOptions) =>
           ), target as (
             select m.id, m.author_id
             from comments m join confessions f on f.id = m.confession_id
-            where m.id = ${commentId} and not m.hidden and f.status = 'approved'
+            where m.id = ${commentId} and not m.hidden and f.status = 'approved' and m.author_id is not null
               and exists (select 1 from actor) and exists (select 1 from claim)
           ), removed as (
             delete from reactions
@@ -188,7 +189,8 @@ const make = (options: ReactionsOptions) =>
           ), target as (
             select m.id, m.reports
             from comments m join confessions f on f.id = m.confession_id
-            where m.id = ${commentId} and not m.hidden and f.status = 'approved' and exists (select 1 from actor)
+            where m.id = ${commentId} and not m.hidden and f.status = 'approved' and m.author_id is not null
+              and exists (select 1 from actor)
           ), filed as (
             insert into reports (comment_id, user_id) select id, ${user.id} from target
             on conflict (comment_id, user_id) do nothing
@@ -246,7 +248,7 @@ const make = (options: ReactionsOptions) =>
           return yield* fail(new AlreadyDecided({ decision: earlier }))
         }
         // A hidden comment no longer counts as written nor earns its reactions.
-        if (outcome.decided === "hidden") yield* stats.forget(outcome.authorId)
+        if (outcome.decided === "hidden" && outcome.authorId !== null) yield* stats.forget(outcome.authorId)
       })
     })
 
@@ -274,7 +276,8 @@ const ReportOutcome = Schema.Struct({
 const DecisionLiteral = Schema.Literals(["hidden", "kept"])
 
 const DecideOutcome = Schema.Struct({
-  authorId: Int8.pipe(Schema.decodeTo(UserId)),
+  /** `null`: a tombstone, whose writer is forgotten (/forget). */
+  authorId: Schema.NullOr(Int8.pipe(Schema.decodeTo(UserId))),
   decided: Schema.NullOr(DecisionLiteral),
   earlier: Schema.NullOr(DecisionLiteral)
 })

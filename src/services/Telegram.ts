@@ -3,7 +3,7 @@
 // and outgoing messages pass Telegram's rate limits (global, per private chat, per group or channel) first.
 import { Context, Data, Duration, Effect, Layer, Metric, Redacted, Schedule } from "effect"
 import { RateLimiter } from "effect/persistence"
-import { Api, GrammyError, HttpError } from "grammy"
+import { Api, GrammyError, HttpError, InputFile } from "grammy"
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, UserFromGetMe } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import type * as BotCall from "../domain/BotCall.ts"
@@ -126,11 +126,18 @@ export class Telegram extends Context.Service<
       options?: { readonly text?: string | undefined; readonly showAlert?: boolean | undefined }
     ) => Effect.Effect<void, TelegramError>
     readonly deleteMessage: (chatId: ChatId, messageId: number) => Effect.Effect<void, TelegramError>
+    /** Uploads `file` as a document (multipart), with an optional HTML caption; returns the message id. */
+    readonly sendDocument: (
+      chatId: ChatId,
+      file: { readonly fileName: string; readonly content: Uint8Array },
+      options?: { readonly caption?: string | undefined }
+    ) => Effect.Effect<number, TelegramError>
     /**
-     * Performs a stored call once, without retrying (the outbox schedules its own retries); a send returns the message
-     * id it produced. An edit or delete that still lacks its message id is a defect: the caller fills it in first.
+     * Performs a call; a send returns the message id it produced. Without `retry` it is tried once (the outbox
+     * schedules its own retries); with it, 429s, 5xx and network failures are retried like every direct call. An edit
+     * or delete that still lacks its message id is a defect: the caller fills it in first.
      */
-    readonly perform: (call: BotCall.BotCall) => Effect.Effect<Performed, TelegramError>
+    readonly perform: (call: BotCall.BotCall, options?: { readonly retry?: boolean }) => Effect.Effect<Performed, TelegramError>
   }
 >()("confessions/services/Telegram") {
   static readonly layerNoDeps = (options: TelegramOptions) => Layer.effect(Telegram, make(options))
@@ -328,41 +335,41 @@ const make = (options: TelegramOptions) =>
     const target = (messageId: number | undefined) =>
       messageId === undefined ? Effect.die(new Error("a stored call lost its message id")) : Effect.succeed(messageId)
 
-    const perform = (stored: BotCall.BotCall): Effect.Effect<Performed, TelegramError> => {
+    const perform = (stored: BotCall.BotCall, retry: boolean): Effect.Effect<Performed, TelegramError> => {
       switch (stored._tag) {
         case "SendMessage":
           return call("sendMessage", stored.chatId, (signal) =>
-            api.sendMessage(stored.chatId, stored.text, { ...html, ...markupOf(stored.markup) }, signal), false
+            api.sendMessage(stored.chatId, stored.text, { ...html, ...markupOf(stored.markup) }, signal), retry
           ).pipe(Effect.map(sent))
         case "SendPhoto":
           return call("sendPhoto", stored.chatId, (signal) =>
-            api.sendPhoto(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), false
+            api.sendPhoto(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), retry
           ).pipe(Effect.map(sent))
         case "SendVoice":
           return call("sendVoice", stored.chatId, (signal) =>
-            api.sendVoice(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), false
+            api.sendVoice(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), retry
           ).pipe(Effect.map(sent))
         case "EditText":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
             call("editMessageText", stored.chatId, (signal) =>
-              api.editMessageText(stored.chatId, messageId, stored.text, { ...html, ...inlineOf(stored.keyboard) }, signal), false
+              api.editMessageText(stored.chatId, messageId, stored.text, { ...html, ...inlineOf(stored.keyboard) }, signal), retry
             )
           ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
         case "EditCaption":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
             call("editMessageCaption", stored.chatId, (signal) =>
-              api.editMessageCaption(stored.chatId, messageId, { caption: stored.caption, parse_mode: "HTML", ...inlineOf(stored.keyboard) }, signal), false
+              api.editMessageCaption(stored.chatId, messageId, { caption: stored.caption, parse_mode: "HTML", ...inlineOf(stored.keyboard) }, signal), retry
             )
           ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
         case "EditKeyboard":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
             call("editMessageReplyMarkup", stored.chatId, (signal) =>
-              api.editMessageReplyMarkup(stored.chatId, messageId, inlineOf(stored.keyboard), signal), false
+              api.editMessageReplyMarkup(stored.chatId, messageId, inlineOf(stored.keyboard), signal), retry
             )
           ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
         case "Delete":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
-            call("deleteMessage", stored.chatId, (signal) => api.deleteMessage(stored.chatId, messageId, signal), false)
+            call("deleteMessage", stored.chatId, (signal) => api.deleteMessage(stored.chatId, messageId, signal), retry)
           ).pipe(Effect.as(done))
         case "AnswerCallback":
           return call("answerCallbackQuery", undefined, (signal) =>
@@ -373,7 +380,7 @@ const make = (options: TelegramOptions) =>
                 ...(stored.alert !== undefined ? { show_alert: stored.alert } : {})
               },
               signal
-            ), false
+            ), retry
           ).pipe(Effect.as(done))
       }
     }
@@ -431,7 +438,17 @@ const make = (options: TelegramOptions) =>
         ),
       deleteMessage: (chatId, messageId) =>
         Effect.asVoid(call("deleteMessage", chatId, (signal) => api.deleteMessage(chatId, messageId, signal))),
-      perform: (stored) => perform(stored)
+      sendDocument: (chatId, file, documentOptions) =>
+        call("sendDocument", chatId, (signal) =>
+          // A fresh InputFile per try: a retried upload reads its bytes again.
+          api.sendDocument(
+            chatId,
+            new InputFile(file.content, file.fileName),
+            documentOptions?.caption === undefined ? {} : { caption: documentOptions.caption, parse_mode: "HTML" },
+            signal
+          )
+        ).pipe(Effect.map((message) => message.message_id)),
+      perform: (stored, options) => perform(stored, options?.retry ?? false)
     })
   })
 

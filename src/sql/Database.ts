@@ -18,6 +18,8 @@ import init from "./migrations/0001_init.ts"
 import updateInbox from "./migrations/0002_update_inbox.ts"
 import outbox from "./migrations/0003_outbox.ts"
 import updateInboxText from "./migrations/0004_update_inbox_text.ts"
+import confessionMedia from "./migrations/0005_confession_media.ts"
+import forget from "./migrations/0006_forget.ts"
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; `None` starts the embedded PGlite. */
@@ -39,7 +41,9 @@ export const migrations = Migrator.fromRecord({
   "1_init": init,
   "2_update_inbox": updateInbox,
   "3_outbox": outbox,
-  "4_update_inbox_text": updateInboxText
+  "4_update_inbox_text": updateInboxText,
+  "5_confession_media": confessionMedia,
+  "6_forget": forget
 })
 
 /** Applies every pending migration; running it again on a migrated database changes nothing. */

@@ -3,7 +3,7 @@
 // couriers (processes) never hold the same row at once, and a courier that died only delays its rows until the lease
 // ends. Every time is the program's clock, passed in. A row may wait for a parent row (an edit of the copy it sent):
 // it is handed out once the parent is finished, with the parent's message id.
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
 import { type BotCall, BotCallFromJson } from "../domain/BotCall.ts"
@@ -63,6 +63,8 @@ export interface Superseded {
   readonly dedupeKey: string
   /** The chat the row writes to. */
   readonly chatId: string | null
+  /** Its call's kind (`SendMessage`, `SendPhoto`…): an edit of a media message edits its caption. */
+  readonly callTag: string | null
 }
 
 export interface PendingStats {
@@ -87,6 +89,23 @@ export class Outbox extends Context.Service<
      * the others of that kind (sent or being sent), e.g. to edit every admin's copy after a decision.
      */
     readonly supersede: (topic: string, kind: Kind, now: Date) => Effect.Effect<ReadonlyArray<Superseded>, SqlError>
+    /**
+     * Replaces the stored call of a row, whatever its status (a row not sent yet goes out as `call`; a sent one keeps
+     * no copy of its old words). `out`: it was sent or is being sent, so its message may still show the old call.
+     */
+    readonly rewrite: (
+      dedupeKey: string,
+      call: BotCall,
+      now: Date
+    ) => Effect.Effect<Option.Option<{ readonly out: boolean }>, SqlError>
+    /**
+     * Forgets a person (/forget), after the caller queued what their erasure causes: every row addressed to `chatId`
+     * goes (pending or not: nothing may keep their chat id), finished rows of `topics` (their subjects) go unless a
+     * pending row waits for them, and the admin copies and channel posts of `topics` still kept (being sent, or the
+     * parent of a pending edit) get `placeholder` as their text or caption, so no stored call keeps the person's name
+     * or words.
+     */
+    readonly forget: (chatId: number, topics: ReadonlyArray<string>, placeholder: string) => Effect.Effect<void, SqlError>
     /** Rows still waiting, and the age of the oldest. */
     readonly pendingStats: (now: Date) => Effect.Effect<PendingStats, SqlError>
     /** Removes finished rows older than `before`; an admin's sent copy stays while nothing has closed it. */
@@ -207,18 +226,57 @@ export class Outbox extends Context.Service<
         }),
 
         supersede: Effect.fnUntraced(function* (topic, kind, now) {
-          const rows = yield* sql<{ readonly id: unknown; readonly dedupeKey: string; readonly chatId: string | null }>`
+          const rows = yield* sql<{
+            readonly id: unknown
+            readonly dedupeKey: string
+            readonly chatId: string | null
+            readonly callTag: string | null
+          }>`
             with ended as (
               update outbox set status = 'cancelled', finished_at = ${now.toISOString()}::timestamptz
               where topic = ${topic} and kind = ${kind} and status = 'pending'
                 and (locked_until is null or locked_until <= ${now.toISOString()}::timestamptz)
               returning id
             )
-            select id, dedupe_key, call::json ->> 'chatId' as chat_id from outbox
+            select id, dedupe_key, call::json ->> 'chatId' as chat_id, call::json ->> '_tag' as call_tag from outbox
             where topic = ${topic} and kind = ${kind} and status in ('pending', 'delivered')
               and id not in (select id from ended)
             order by id`
-          return rows.map((row) => ({ id: Number(row.id), dedupeKey: row.dedupeKey, chatId: row.chatId }))
+          return rows.map((row) => ({ id: Number(row.id), dedupeKey: row.dedupeKey, chatId: row.chatId, callTag: row.callTag }))
+        }),
+
+        rewrite: Effect.fnUntraced(function* (dedupeKey, call, now) {
+          const rows = yield* sql<{ readonly out: boolean }>`
+            update outbox set call = ${encodeCall(call)}
+            where dedupe_key = ${dedupeKey}
+            returning status = 'delivered'
+              or (status = 'pending' and coalesce(locked_until > ${now.toISOString()}::timestamptz, false)) as out`
+          return Option.fromNullishOr(rows[0]).pipe(Option.map((row) => ({ out: row.out })))
+        }),
+
+        forget: Effect.fnUntraced(function* (chatId, topics, placeholder) {
+          // Three statements (the caller's transaction holds them together), so no row is touched twice by one.
+          yield* sql`delete from outbox where call::json ->> 'chatId' = ${String(chatId)}`
+          if (topics.length === 0) return
+          const topicList = sql`(select value from json_array_elements_text(${JSON.stringify(topics)}::json))`
+          yield* sql`
+            delete from outbox o
+            where o.topic in ${topicList} and o.status <> 'pending'
+              and not exists (select 1 from outbox c where c.parent_id = o.id and c.status = 'pending')`
+          // A kept copy stays of its kind (a later close edits a photo's caption, not a text). An admin's copy of a
+          // photo or voice note loses the file (resent, it would fail and end); a channel post keeps it, so a post
+          // resent after its courier died still goes out whole, to be withdrawn or revised after it.
+          yield* sql`
+            update outbox set call = (case
+              when call::json ->> '_tag' = 'SendMessage'
+                then json_build_object('_tag', 'SendMessage', 'chatId', call::json -> 'chatId', 'text', ${placeholder}::text)
+              else json_build_object(
+                '_tag', call::json ->> '_tag', 'chatId', call::json -> 'chatId',
+                'fileId', case when kind = 'channel_post' then call::json ->> 'fileId' else 'erased' end,
+                'caption', ${placeholder}::text)
+            end)::text
+            where topic in ${topicList} and kind in ('admin_notice', 'channel_post')
+              and call::json ->> '_tag' in ('SendMessage', 'SendPhoto', 'SendVoice')`
         }),
 
         pendingStats: Effect.fnUntraced(function* (now) {

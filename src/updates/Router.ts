@@ -65,6 +65,9 @@ export class Reply extends Data.TaggedError("Reply")<{
   readonly alert?: boolean
 }> {}
 
+/** A handler's deliberate decision to say nothing more (e.g. the second item of an album it already answered). */
+export class Silence extends Data.TaggedError("Silence")<{}> {}
+
 // Handlers are closed over their services when their feature layer is built, so they need no context.
 type Handler<Ctx> = (context: Ctx) => Effect.Effect<void, unknown>
 
@@ -319,6 +322,7 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
         yield* answer(incoming, error.text, error.alert ?? false)
         return "answered" as const
       }
+      if (error instanceof Silence) return "answered" as const
       if (error instanceof AlreadyProcessed) {
         yield* Effect.logInfo("redelivered update skipped")
         yield* acknowledgeDuplicate(incoming.update)

@@ -7,10 +7,11 @@ import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types"
 import * as CallbackData from "../domain/CallbackData.ts"
 import type { Page } from "../domain/Paging.ts"
 import type { CommentId, ConfessionId } from "../domain/Ids.ts"
-import type { CommentRecord, CommentsPage, RepliesPage } from "../domain/Comment.ts"
+import { type CommentRecord, type CommentsPage, isTombstone, type RepliesPage } from "../domain/Comment.ts"
 import type { Decision } from "../domain/Reaction.ts"
 import * as Html from "./Html.ts"
 import { button, pager, type View } from "./Keyboards.ts"
+import { contentPreview } from "./ConfessionViews.ts"
 import * as Messages from "./Messages.ts"
 
 /** How much of the confession the comments view quotes. */
@@ -26,14 +27,17 @@ export const commentsPage = (view: CommentsPage): Required<View> => {
   const { confession } = view
   const head = [
     `💬 <b>Comments on confession #${confession.id}</b>`,
-    `<i>${Html.escapeTruncated(confession.text, confessionPreviewLength)}</i>`
+    `<i>${Html.escapeTruncated(contentPreview(confession), confessionPreviewLength)}</i>`
   ].join("\n")
   const empty = "No comments yet. Be the first to write one!"
   const text = listText(head, view, empty, "comments", (comment) =>
     comment.replies > 0 ? [repliesLine(comment.replies)] : []
   )
   const rows: Array<Array<InlineKeyboardButton>> = view.items.map((comment, index) => [
-    ...reactionButtons(comment, index + 1),
+    // A tombstone takes no reactions or reports, only replies.
+    ...(isTombstone(comment)
+      ? [button(`${index + 1}. 🗑`, CallbackData.Noop())]
+      : reactionButtons(comment, index + 1)),
     button("💬", CallbackData.Reply({ commentId: comment.id })),
     ...(comment.replies > 0
       ? [button(`↩️ ${comment.replies}`, CallbackData.RepliesPage({ commentId: comment.id, page: 1 }))]
@@ -49,7 +53,9 @@ export const repliesPage = (view: RepliesPage): Required<View> => {
   const { parent } = view
   const head = [
     `↩️ <b>Replies to a comment on confession #${parent.confessionId}</b>`,
-    `${parent.authorTag ? `${authorTag} ` : ""}<i>${Html.escapeTruncated(parent.text, confessionPreviewLength)}</i>`
+    isTombstone(parent)
+      ? Messages.deletedComment
+      : `${parent.authorTag ? `${authorTag} ` : ""}<i>${Html.escapeTruncated(parent.text, confessionPreviewLength)}</i>`
   ].join("\n")
   const text = listText(head, view, "No replies yet.", "replies", () => [])
   const rows: Array<Array<InlineKeyboardButton>> = view.items.map((reply, index) => reactionButtons(reply, index + 1))
@@ -244,12 +250,19 @@ const listText = (
       })
       .join("\n\n") +
     footer
-  const fixed = Html.visibleLength(render(view.items.map(() => "")))
+  // A tombstone's line is fixed text, like the titles.
+  const fixed = Html.visibleLength(render(view.items.map((comment) => (isTombstone(comment) ? Messages.deletedComment : ""))))
   const budgets = Html.allocate(
     view.items.map((comment) => comment.text.length),
     Html.messageLimit - fixed
   )
-  return Html.fitMessage(render(view.items.map((comment, index) => Html.escapeTruncated(comment.text, budgets[index] ?? 0))))
+  return Html.fitMessage(
+    render(
+      view.items.map((comment, index) =>
+        isTombstone(comment) ? Messages.deletedComment : Html.escapeTruncated(comment.text, budgets[index] ?? 0)
+      )
+    )
+  )
 }
 
 const chunk = <A>(items: ReadonlyArray<A>, size: number): Array<Array<A>> => {

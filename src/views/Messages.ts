@@ -3,7 +3,7 @@
 // goes through `Html.escape` here and nowhere else. Views that need layout (previews, lists) build on these.
 import { Duration } from "effect"
 import { rejectReasonMaxLength, type Status } from "../domain/Confession.ts"
-import type { CommentRecord } from "../domain/Comment.ts"
+import { type CommentRecord, isTombstone } from "../domain/Comment.ts"
 import type { ConfessionId, FeedbackId } from "../domain/Ids.ts"
 import type * as Reaction from "../domain/Reaction.ts"
 import type { Decision, Reported, Toggled } from "../domain/Reaction.ts"
@@ -51,6 +51,8 @@ export const userCommands: ReadonlyArray<readonly [command: string, what: string
   ["/anonymous_on", "post your next confessions anonymously"],
   ["/anonymous_off", "post your next confessions under your name"],
   ["/feedback", "send feedback to the admins"],
+  ["/mydata", "get everything the bot stores about you, as a file"],
+  ["/forget", "erase everything the bot stores about you"],
   ["/help", "this list"]
 ]
 
@@ -106,7 +108,7 @@ export const confessPrompt = (maxLength: number): string =>
   ].join("\n")
 
 /** What a person is writing when a text rule applies; the way out is /skip for a reason, /cancel otherwise. */
-export type Writing = "confession" | "comment" | "reply" | "feedback" | "reason" | "answer"
+export type Writing = "confession" | "caption" | "comment" | "reply" | "feedback" | "reason" | "answer"
 
 const wayOut = (what: Writing): string => (what === "reason" ? "/skip" : "/cancel")
 
@@ -121,6 +123,51 @@ export const textProblem = (problem: TextProblem, what: Writing): string =>
       `Please shorten it and send it again, or ${wayOut(what)}.`
 
 export const previewExpired = "⌛ This preview has expired. Send /confess to start again."
+
+// ---- media and the privacy check ---------------------------------------------------------------------------------
+
+/** Anything but text, a photo or a voice note (a sticker, a video, an album…). */
+export const textPhotoOrVoice = "📝 Send text, a photo or a voice note, please, or /cancel."
+
+/** A file sent as a document keeps its metadata (an image's EXIF location, for one). */
+export const sendAsPhoto =
+  "📎 Files are not accepted: they keep hidden details such as where a picture was taken. Send it as a photo " +
+  "(not as a file), or /cancel."
+
+export const voiceTooLong = (duration: number, maxDuration: number): string =>
+  `🎤 That voice note is ${formatSeconds(duration)}; the limit is ${formatSeconds(maxDuration)}. ` +
+  "Please record a shorter one, or /cancel."
+
+const formatSeconds = (seconds: number): string =>
+  seconds < 60 ? plural(seconds, "second") : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")} minutes`
+
+/** What the privacy check found, as a person says it. */
+const privacyKindName = (kind: string): string => {
+  switch (kind) {
+    case "phone":
+      return "a phone number"
+    case "email":
+      return "an e-mail address"
+    case "username":
+      return "a Telegram @username"
+    case "link":
+      return "a Telegram link"
+    default:
+      return `a ${Html.escapeTruncated(kind, 40)}`
+  }
+}
+
+/** One line of the preview per kind found. */
+export const privacyWarning = (kind: string): string =>
+  `⚠️ This looks like ${privacyKindName(kind)}: everyone will see it.`
+
+export const privacyAdvice = "Edit it, or submit anyway."
+
+/** The admins' copy: what the check found, by kind only. */
+export const privacyFlag = (kinds: ReadonlyArray<string>): string =>
+  `⚠️ Privacy check: ${kinds.map((kind) => privacyKindName(kind).replace(/^an? /, "")).join(", ")}`
+
+export const editDraft = "✏️ Send the corrected text (or another photo or voice note); the preview follows."
 
 export const submitted = (id: number): string =>
   `📨 Confession #${id} is waiting for review. I'll let you know when a moderator has decided.`
@@ -270,7 +317,11 @@ export const promptQuoteLength = 100
 
 export const askReply = (parent: CommentRecord, maxLength: number): string =>
   `💬 Send your reply to this comment on confession #${parent.confessionId} (up to ${count(maxLength)} characters):\n` +
-  `<i>${Html.escapeTruncated(parent.text, promptQuoteLength)}</i>\n\nReplies never show who wrote them. /cancel to stop.`
+  `${isTombstone(parent) ? deletedComment : `<i>${Html.escapeTruncated(parent.text, promptQuoteLength)}</i>`}\n\n` +
+  "Replies never show who wrote them. /cancel to stop."
+
+/** In place of a tombstone's text: its writer erased their data (/forget), others' replies keep it in the thread. */
+export const deletedComment = "🗑 <i>deleted comment</i>"
 
 export const onlyTopLevelReplies = "↩️ Replies go under top-level comments only."
 
@@ -314,3 +365,61 @@ export const feedbackReplySent = (id: FeedbackId): string => `📨 Your answer t
 /** To the sender of feedback: the admins' answer, signed by no admin. */
 export const feedbackAnswer = (id: FeedbackId, text: string): string =>
   `📬 The admins answered your feedback #${id}:\n\n<i>${Html.escape(text)}</i>`
+
+// ---- your own data: /mydata and /forget ---------------------------------------------------------------------------
+
+/** The first key of the /mydata file: what it is. */
+export const myDataAbout =
+  "Everything the confessions bot stores about you: your profile and settings, your confessions (every status), " +
+  "your comments (hidden ones too), the reactions and reports you gave, and your feedback with the admins' answers. " +
+  "Nothing about anyone else: comments show counts, never who reacted."
+
+export const myDataCaption =
+  "📦 Everything the bot stores about you. It includes your anonymous confessions, so keep the file to yourself. " +
+  "/forget erases it all."
+
+/** /mydata asked for again within the hour. */
+export const myDataTooSoon = (wait: Duration.Duration): string =>
+  `⏳ You can ask for your data once an hour. Try again in ${formatWait(wait)}.`
+
+export const forgetQuestion = [
+  "🗑 <b>Erase everything the bot stores about you?</b>",
+  "",
+  "Your profile, your pending and rejected confessions, your comments, reactions, reports and feedback are deleted, " +
+    "and nothing left links anything to you. A comment of yours that others replied to stays as " +
+    "\"deleted comment\", so their replies keep their place.",
+  "",
+  "Your published confessions can stay in the channel as anonymous posts, or be deleted with everything else.",
+  "",
+  "This cannot be undone. Consider /mydata first."
+].join("\n")
+
+export const forgetKeepPostsLabel = "🗑 Erase, keep my posts anonymous"
+export const forgetDeletePostsLabel = "🗑 Erase and delete my posts"
+export const forgetCancelLabel = "✖️ Cancel"
+
+/** The last message the bot sends a forgotten person, straight after the erasure (nothing stored keeps their chat). */
+export const forgotten = (postsDeleted: boolean): string =>
+  [
+    "🗑 <b>Your data is erased.</b>",
+    "",
+    postsDeleted
+      ? "Your published confessions are being removed from the channel."
+      : "Your published confessions stay in the channel as anonymous posts.",
+    "The bot no longer knows you. If you write again, it will greet you as someone new."
+  ].join("\n")
+
+export const forgetCancelled = "👍 Nothing was erased."
+
+export const forgetAdmin =
+  "🛡 Admins cannot erase themselves: remove your id from ADMIN_IDS first, then use /forget."
+
+export const forgetBlocked = "⛔ A blocked account cannot be erased. Use /feedback to appeal the block."
+
+/** Every admin's copy of something its writer erased: no content, no buttons. */
+export const withdrawnCopy = (subject: "confession" | "feedback" | "comment", id: number): string =>
+  `🗑 ${subject === "confession" ? "Confession" : subject === "feedback" ? "Feedback" : "Reported comment"} #${id} ` +
+  "was withdrawn."
+
+/** What a kept outbox copy of an erased person's message says instead (never sent again unless a send is retried). */
+export const withdrawnPlaceholder = "🗑 Withdrawn."

@@ -25,7 +25,7 @@ import * as Messages from "../../src/views/Messages.ts"
 import { type ApiCall, botInfo, BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
-import { callback, type Person, person, photo, text } from "../../src/emulator/Updates.ts"
+import { callback, document, type Person, person, photo, sticker, text } from "../../src/emulator/Updates.ts"
 
 const features = Layer.mergeAll(
   Start.layer,
@@ -342,7 +342,7 @@ describe("Confessions end to end", () => {
       assert.strictEqual(bot.fake.callsTo("deleteMessage").length, 1)
     }))
 
-  live("validation - whitespace, 3,501 characters and a photo get the rule and keep the flow", () =>
+  live("validation - whitespace, 3,501 characters, a sticker and a file get the rule and keep the flow", () =>
     Effect.gen(function* () {
       const bot = yield* launch()
       yield* bot.say(ann, "/confess")
@@ -350,8 +350,10 @@ describe("Confessions end to end", () => {
       assert.strictEqual(bot.lastText(ann.id), Messages.textProblem(new Empty(), "confession"))
       yield* bot.say(ann, "x".repeat(3501))
       assert.include(bot.lastText(ann.id), "Your confession has 3,501 characters; the limit is 3,500")
-      yield* bot.send(photo(ann))
-      assert.strictEqual(bot.lastText(ann.id), Messages.textOnly("confession"))
+      yield* bot.send(sticker(ann))
+      assert.strictEqual(bot.lastText(ann.id), Messages.textPhotoOrVoice)
+      yield* bot.send(document(ann, "holiday.jpg"))
+      assert.strictEqual(bot.lastText(ann.id), Messages.sendAsPhoto)
       // Still in the flow: the next valid text becomes a preview.
       yield* bot.say(ann, "x".repeat(3500))
       assert.include(bot.lastText(ann.id), "👀 <b>Preview</b>")

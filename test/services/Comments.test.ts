@@ -167,7 +167,7 @@ describe("Comments", () => {
         const id = yield* newConfession(author.id)
         for (let i = 1; i <= 23; i++) yield* comments.add({ confessionId: id, author, text: `c${i}` })
         const first = yield* comments.page({ confessionId: id, page: 1 })
-        assert.deepStrictEqual(first.confession, { id, text: "a confession" })
+        assert.deepStrictEqual(first.confession, { id, text: "a confession", media: null })
         assert.deepStrictEqual(first.items.map((c) => c.text), ["c23", "c22", "c21", "c20", "c19"])
         assert.deepStrictEqual([first.page, first.totalPages, first.total], [1, 5, 23])
         const second = yield* comments.page({ confessionId: id, page: 2 })

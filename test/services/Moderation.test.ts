@@ -175,7 +175,7 @@ describe("Moderation", () => {
         const sql = yield* SqlClient.SqlClient
         yield* sql`update confessions set channel_message_id = 4242 where id = ${confession.id}`
         const deleted = yield* moderation.delete(confession.id, bob)
-        assert.deepStrictEqual(deleted, { id: confession.id, text: confession.text, channelMessageId: Option.some(4242) })
+        assert.deepStrictEqual(deleted, { id: confession.id, text: confession.text, media: null, channelMessageId: Option.some(4242) })
         const read = yield* confessions.get(confession.id)
         assert.deepStrictEqual(Option.map(read, (c) => c.status), Option.some("deleted"))
         const audit = yield* auditOf("confession", confession.id)

@@ -27,7 +27,7 @@ const comment = (id: number, text: string, extra: Partial<CommentRecord> = {}): 
 })
 
 const commentsPage = (items: ReadonlyArray<CommentRecord>, page = 1, totalPages = 1, text = "My confession"): CommentsPage => ({
-  confession: { id: confessionId, text },
+  confession: { id: confessionId, text, media: null },
   items,
   page,
   totalPages,
@@ -135,7 +135,7 @@ describe("CommentViews", () => {
         })
       )
       const view = CommentViews.commentsPage({
-        confession: { id: ConfessionId.make(Number.MAX_SAFE_INTEGER), text: long },
+        confession: { id: ConfessionId.make(Number.MAX_SAFE_INTEGER), text: long, media: null },
         items,
         page: 2_147_483_647,
         totalPages: 2_147_483_647,

@@ -36,6 +36,7 @@ const longName = { firstName: "N".repeat(256), username: "u".repeat(64) }
 const summary = (overrides: Partial<ConfessionViews.ConfessionSummary> = {}): ConfessionViews.ConfessionSummary => ({
   id,
   text: "I love exams",
+  media: null,
   anonymous: true,
   status: "pending",
   rejectReason: null,
@@ -73,13 +74,13 @@ describe("ConfessionViews", () => {
 
   it("channelPost - #ID, the escaped text, the author line and the comments button", () => {
     const post = ConfessionViews.channelPost(
-      { id, text: "<b>&", anonymous: false, authorFirstName: "Ann", authorUsername: "ann_k" },
+      { id, text: "<b>&", anonymous: false, authorFirstName: "Ann", authorUsername: "ann_k", media: null },
       "https://t.me/confessions_bot?start=c12"
     )
     assert.strictEqual(post.text, "<b>#12</b>\n\n&lt;b&gt;&amp;\n\n— Ann @ann_k")
     assert.deepStrictEqual(buttons(post), [[["💬 View / Add Comments", "https://t.me/confessions_bot?start=c12"]]])
     const anonymous = ConfessionViews.channelPost(
-      { id, text: "hi", anonymous: true, authorFirstName: "Ann", authorUsername: "ann_k" },
+      { id, text: "hi", anonymous: true, authorFirstName: "Ann", authorUsername: "ann_k", media: null },
       "https://t.me/b?start=c12"
     )
     assert.strictEqual(anonymous.text, "<b>#12</b>\n\nhi\n\n— Anonymous")
@@ -94,7 +95,7 @@ describe("ConfessionViews", () => {
         const notification = ConfessionViews.adminNotification({ id: maxId, text, anonymous }, longName)
         assertWithinLimits(notification)
         const post = ConfessionViews.channelPost(
-          { id: maxId, text, anonymous, authorFirstName: longName.firstName, authorUsername: longName.username },
+          { id: maxId, text, anonymous, authorFirstName: longName.firstName, authorUsername: longName.username, media: null },
           "https://t.me/b?start=c9007199254740991"
         )
         assertWithinLimits(post)
@@ -216,7 +217,8 @@ describe("ConfessionViews", () => {
           text,
           anonymous: false,
           authorFirstName: "&".repeat(firstNameMaxLength),
-          authorUsername: "u".repeat(usernameMaxLength)
+          authorUsername: "u".repeat(usernameMaxLength),
+          media: null
         },
         "https://t.me/bot?start=c1"
       )
@@ -230,7 +232,8 @@ describe("ConfessionViews", () => {
         text: "a".repeat(longest + 1),
         anonymous: false,
         authorFirstName: "N".repeat(firstNameMaxLength),
-        authorUsername: "u".repeat(usernameMaxLength)
+        authorUsername: "u".repeat(usernameMaxLength),
+        media: null
       },
       "https://t.me/bot?start=c1"
     )

@@ -17,7 +17,7 @@ describe("Messages", () => {
     const user = Messages.help(false)
     for (const command of [
       "/start", "/confess", "/cancel", "/comments &lt;ID&gt;", "/comment &lt;ID&gt;", "/profile", "/myconfessions",
-      "/mycomments", "/anonymous_on", "/anonymous_off", "/feedback", "/help"
+      "/mycomments", "/anonymous_on", "/anonymous_off", "/feedback", "/mydata", "/forget", "/help"
     ]) {
       assert.include(user, `${command} — `, command)
     }
