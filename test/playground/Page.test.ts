@@ -188,25 +188,34 @@ const drive = async (url: string) => {
     await page.getByRole("tab", { name: /Alice/ }).click()
     await see(chat, "Someone commented on your confession #1")
 
-    // A photo shows as an image (the playground draws a placeholder for any file_id).
+    // A photo confession: the preview, the admin's copy and the channel post show it as an image (the playground
+    // draws a placeholder for any file_id).
+    await send(page, "/confess")
+    await see(chat, "Send me your confession")
     await page.getByText("Send something else").click()
     await page.locator("#text").fill("Sunset from the library roof")
     await page.getByRole("button", { name: /Photo/ }).click()
-    const photo = chat.locator(".message.outgoing img.photo").last()
-    await photo.waitFor()
+    const preview = chat.locator(".message.incoming", { hasText: "Submit it for review?" }).last()
+    await preview.locator("img.photo").waitFor()
+    await preview.getByRole("button", { name: "✅ Submit" }).click()
+    await see(toast, "📨 Sent for review")
+    await page.getByRole("tab", { name: /Dana/ }).click()
+    await chat.locator(".message", { hasText: "Sunset from the library roof" }).getByRole("button", { name: "✅ Approve" }).click()
+    const photoPost = channel.locator(".message", { hasText: "Sunset from the library roof" }).locator("img.photo")
+    await photoPost.waitFor()
     // Runs in the page; this project's TypeScript has no DOM types, hence the shape.
-    const loaded = await photo.evaluate((img) => {
+    const loaded = await photoPost.evaluate((img) => {
       const image = img as unknown as { readonly complete: boolean; readonly naturalWidth: number }
       return image.complete && image.naturalWidth > 0
     })
     assert.isTrue(loaded, "the placeholder loaded")
-    await see(chat, "Sunset from the library roof")
+    await shot("photo")
 
-    // The person switcher works from the keyboard: arrows move between people.
-    await page.getByRole("tab", { name: /Alice/ }).focus()
+    // The person switcher works from the keyboard: arrows move between people, and wrap.
+    await page.getByRole("tab", { name: /Dana/ }).focus()
     await page.keyboard.press("ArrowRight")
-    assert.strictEqual(await page.getByRole("tab", { selected: true }).innerText(), "Bob student")
-    assert.strictEqual(await page.evaluate("document.activeElement?.id"), "person-1002")
+    assert.strictEqual(await page.getByRole("tab", { selected: true }).innerText(), "Alice student")
+    assert.strictEqual(await page.evaluate("document.activeElement?.id"), "person-1001")
 
     // Nothing hostile ran or became an element anywhere on the page.
     assert.deepStrictEqual(dialogs, [])

@@ -114,7 +114,7 @@ describe("Playground", () => {
 
   live("API - a reset starts an empty playground on the same address; the page's stream sees a new session", () =>
     Effect.gen(function* () {
-      const playground = yield* TestPlayground.start({ extraEnv: { LOG_LEVEL: "debug" } })
+      const playground = yield* TestPlayground.start()
       const before = yield* playground.events
       const { data: first } = yield* before.next((e) => e.event === "state")
       yield* playground.post("/api/send", { person: alice.id, text: "/start" })
