@@ -23,6 +23,7 @@ import * as Logging from "./Logging.ts"
 import * as Health from "./http/Health.ts"
 import * as Metrics from "./http/Metrics.ts"
 import * as Server from "./http/Server.ts"
+import { ActivityLimits } from "./services/ActivityLimits.ts"
 import { AdminNotifications } from "./services/AdminNotifications.ts"
 import { Comments } from "./services/Comments.ts"
 import { ConfessionLimits } from "./services/ConfessionLimits.ts"
@@ -61,6 +62,7 @@ export const services = Layer.mergeAll(
   Confessions.layerConfig,
   Moderation.layer,
   ConfessionLimits.layerConfig,
+  ActivityLimits.layerConfig,
   Comments.layerConfig,
   Reactions.layerConfig,
   Feedback.layerConfig,

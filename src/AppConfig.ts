@@ -45,6 +45,10 @@ export interface AppSettings {
   readonly reportThreshold: number
   readonly confessionsPerHour: number
   readonly confessionCooldown: Duration.Duration
+  /** Per-user hourly limits on what reaches other people: comments and replies, reports, feedback. */
+  readonly commentsPerHour: number
+  readonly reportsPerHour: number
+  readonly feedbackPerHour: number
   readonly logLevel: "trace" | "debug" | "info" | "warn" | "error"
   readonly logFormat: "pretty" | "json"
 }
@@ -199,6 +203,9 @@ const settings: Config.Config<AppSettings> = Config.all({
   reportThreshold: between("REPORT_THRESHOLD", 1, 1000, 3),
   confessionsPerHour: between("CONFESSIONS_PER_HOUR", 1, 1000, 5),
   confessionCooldown: nonNegativeDuration("CONFESSION_COOLDOWN", "30 seconds"),
+  commentsPerHour: between("COMMENTS_PER_HOUR", 1, 100_000, 30),
+  reportsPerHour: between("REPORTS_PER_HOUR", 1, 100_000, 20),
+  feedbackPerHour: between("FEEDBACK_PER_HOUR", 1, 100_000, 5),
   logLevel: Config.Literals(["trace", "debug", "info", "warn", "error"], "LOG_LEVEL").pipe(
     Config.withDefault("info" as const)
   ),

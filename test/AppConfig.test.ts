@@ -29,8 +29,8 @@ const loadDotEnv = (contents: string) =>
 
 const envExample = () => Effect.sync(() => readFileSync(new URL("../.env.example", import.meta.url), "utf8"))
 
-// PRODUCT.md's configuration table in its order, plus HANDLER_TIMEOUT, DB_ACQUIRE_TIMEOUT and the Telegram rate
-// limits next to their kin.
+// PRODUCT.md's configuration table in its order, plus HANDLER_TIMEOUT, DB_ACQUIRE_TIMEOUT, the Telegram rate limits
+// and the per-user activity limits next to their kin.
 const documentedOrder = [
   "BOT_TOKEN", "TELEGRAM_API_ROOT", "TELEGRAM_RATE_GLOBAL", "TELEGRAM_RATE_PER_CHAT", "TELEGRAM_RATE_PER_CHAT_BURST",
   "TELEGRAM_RATE_PER_GROUP", "DATABASE_URL", "DATA_DIR", "ADMIN_IDS", "CHANNEL_ID", "BOT_MODE", "WEBHOOK_URL",
@@ -39,7 +39,8 @@ const documentedOrder = [
   "STATE_SWEEP_INTERVAL", "STATS_CACHE_TTL", "STATS_CACHE_CAPACITY", "DB_POOL_MAX", "DB_CONNECTION_TTL",
   "DB_ACQUIRE_TIMEOUT", "SHUTDOWN_GRACE", "CONFESSION_MAX_LENGTH", "COMMENT_MAX_LENGTH", "VOICE_MAX_DURATION",
   "PRIVACY_PATTERNS", "COMMENTS_PAGE_SIZE",
-  "REPORT_THRESHOLD", "CONFESSIONS_PER_HOUR", "CONFESSION_COOLDOWN", "LOG_LEVEL", "LOG_FORMAT"
+  "REPORT_THRESHOLD", "CONFESSIONS_PER_HOUR", "CONFESSION_COOLDOWN", "COMMENTS_PER_HOUR", "REPORTS_PER_HOUR",
+  "FEEDBACK_PER_HOUR", "LOG_LEVEL", "LOG_FORMAT"
 ]
 // Lines in `.env.example` that show an example rather than the default (no default exists, or it depends on a TTY).
 const examplesNotDefaults = new Set(["DATABASE_URL", "ADMIN_IDS", "CHANNEL_ID", "WEBHOOK_URL", "WEBHOOK_SECRET", "LOG_FORMAT"])
@@ -83,6 +84,7 @@ describe("AppConfig", () => {
       assert.strictEqual(config.reportThreshold, 3)
       assert.strictEqual(config.confessionsPerHour, 5)
       assert.strictEqual(millis(config.confessionCooldown), 30_000)
+      assert.deepStrictEqual([config.commentsPerHour, config.reportsPerHour, config.feedbackPerHour], [30, 20, 5])
       assert.strictEqual(config.logLevel, "info")
       assert.strictEqual(config.logFormat, process.stdout.isTTY ? "pretty" : "json")
     }))
@@ -120,6 +122,9 @@ describe("AppConfig", () => {
         REPORT_THRESHOLD: "1",
         CONFESSIONS_PER_HOUR: "2",
         CONFESSION_COOLDOWN: "1 minute",
+        COMMENTS_PER_HOUR: "7",
+        REPORTS_PER_HOUR: "8",
+        FEEDBACK_PER_HOUR: "9",
         LOG_LEVEL: "debug",
         LOG_FORMAT: "pretty"
       })
@@ -154,6 +159,7 @@ describe("AppConfig", () => {
       assert.strictEqual(config.reportThreshold, 1)
       assert.strictEqual(config.confessionsPerHour, 2)
       assert.strictEqual(millis(config.confessionCooldown), 60_000)
+      assert.deepStrictEqual([config.commentsPerHour, config.reportsPerHour, config.feedbackPerHour], [7, 8, 9])
       assert.strictEqual(config.logLevel, "debug")
       assert.strictEqual(config.logFormat, "pretty")
     }))

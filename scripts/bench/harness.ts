@@ -164,9 +164,11 @@ export const botEnv = (apiRoot: string, httpPort: number): Record<string, string
   TELEGRAM_RATE_PER_CHAT: "100000",
   TELEGRAM_RATE_PER_CHAT_BURST: "100000",
   TELEGRAM_RATE_PER_GROUP: "100000",
-  // Virtual users confess every ~20 actions; the per-user anti-spam limits would turn most of those into refusals.
+  // Virtual users confess every ~20 actions and comment every ~10; the per-user anti-spam limits would turn most of
+  // those into refusals.
   CONFESSIONS_PER_HOUR: "1000",
   CONFESSION_COOLDOWN: "0 seconds",
+  COMMENTS_PER_HOUR: "100000",
   LOG_FORMAT: "json",
   LOG_LEVEL: "info",
   SHUTDOWN_GRACE: "5 seconds"

@@ -383,8 +383,8 @@ export const program = (options: Options) =>
         : "; with embedded PGlite there is no wire to count at (run with DATABASE_URL for the split without BEGIN/COMMIT).")
     notes.push(
       "The emulator answers every Bot API call at once and has no rate limits, so the bot runs with TELEGRAM_RATE_* at " +
-        "their maximum; CONFESSIONS_PER_HOUR=1000 and CONFESSION_COOLDOWN=0 so the confess flow is measured instead of " +
-        "its anti-spam refusal.",
+        "their maximum; CONFESSIONS_PER_HOUR=1000, CONFESSION_COOLDOWN=0 and COMMENTS_PER_HOUR=100000 so the confess and " +
+        "comment flows are measured instead of their anti-spam refusals.",
       "Closed loop (a, b, e): each virtual user sends its next update as soon as the previous one was answered, so " +
         "updates/s is the bot's capacity; latency there is queueing (users ÷ throughput), not service time.",
       `State store cap: STATE_MAX_ENTRIES=${options.set.STATE_MAX_ENTRIES ?? "2000 (default)"}; the state column is the largest ` +

@@ -1,13 +1,16 @@
 // Reading and writing comments: the comments view (channel deep link `/start c<ID>`, `/comments <ID>`, paging in
 // place), ➕ Add comment and `/comment <ID>` (awaiting comment), 💬 reply under a comment (awaiting reply), the replies
 // view, and "someone commented on your confession" to the confession's author. Commenters are never named.
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Result } from "effect"
 import { AppConfig } from "../AppConfig.ts"
 import * as BotCall from "../domain/BotCall.ts"
 import * as ContentRef from "../domain/ContentRef.ts"
 import * as Conversation from "../domain/Conversation.ts"
-import type { CommentId, ConfessionId } from "../domain/Ids.ts"
+import type { CommentId, ConfessionId, UserId } from "../domain/Ids.ts"
+import * as Privacy from "../domain/Privacy.ts"
+import { validateText } from "../domain/Validation.ts"
 import { canParticipate } from "../domain/Permissions.ts"
+import { ActivityLimits } from "../services/ActivityLimits.ts"
 import { Comments } from "../services/Comments.ts"
 import { Confessions } from "../services/Confessions.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
@@ -27,6 +30,7 @@ export const layer = Layer.effectDiscard(
     const conversations = yield* ConversationStore
     const telegram = yield* Telegram
     const courier = yield* Courier
+    const limits = yield* ActivityLimits
     const config = yield* AppConfig
 
     const present = (chatId: number, messageId: number | undefined, view: Keyboards.View) =>
@@ -43,8 +47,7 @@ export const layer = Layer.effectDiscard(
     /** ➕ / `/comment <ID>`: only an approved confession takes comments, and only from someone not blocked. */
     const startComment = Effect.fnUntraced(function* (user: User, chatId: number, confessionId: ConfessionId) {
       if (!canParticipate(user)) return yield* new Reply({ text: Messages.blocked, alert: true })
-      const confession = yield* confessions.get(confessionId)
-      if (Option.isNone(confession) || confession.value.status !== "approved") return yield* notFound(confessionId)
+      if (Option.isNone(yield* confessions.getVisible(confessionId))) return yield* notFound(confessionId)
       yield* conversations.set(user.id, Conversation.awaitingComment(confessionId))
       yield* telegram.sendMessage(chatId, Messages.askComment(confessionId, config.commentMaxLength))
     })
@@ -53,7 +56,9 @@ export const layer = Layer.effectDiscard(
      * Stores the text as a comment (or a reply under `parentId`) together with the answer and the notices to the
      * confession's author and the replied comment's writer, unless they wrote it themselves. Notices go out
      * through the courier, never in this update, so nothing the writer waits for depends on who the author is. A text
-     * problem keeps the flow so the user can try again; any other refusal ends it.
+     * problem keeps the flow so the user can try again; any other refusal ends it. The writer's hourly allowance
+     * (COMMENTS_PER_HOUR) is spent only once the comment is stored, in the same transaction: a refusal for any other
+     * reason spends nothing, and the limit's refusal rolls the comment and its notices back.
      */
     const write = Effect.fnUntraced(function* (
       user: User,
@@ -76,6 +81,11 @@ export const layer = Layer.effectDiscard(
               CommentNotFound: () => ending(new Reply({ text: Messages.commentNotFound })),
               Blocked: () => ending(new Reply({ text: Messages.blocked }))
             })
+          )
+          yield* limits.spend(user.id, "comment").pipe(
+            Effect.catchTag("ActivityLimitsError", (limit) =>
+              ending(new Reply({ text: Messages.activityLimit(limit.activity, limit.perHour, limit.retryAfter) }))
+            )
           )
           const done = parentId === undefined ? CommentViews.commentAdded(confessionId) : CommentViews.replyAdded(parentId)
           yield* courier.answer([BotCall.sendMessage(chatId, done.text, done.keyboard)])
@@ -164,10 +174,10 @@ export const layer = Layer.effectDiscard(
       "Reply",
       Effect.fn("Comments.startReply")(function* (context) {
         if (!canParticipate(context.user)) return yield* new Reply({ text: Messages.blocked, alert: true })
-        const parent = yield* comments.get(context.action.commentId)
-        if (Option.isNone(parent) || parent.value.hidden) {
-          return yield* new Reply({ text: Messages.commentNotFound })
-        }
+        // Only a visible comment (under an approved confession, not hidden) is quoted: a forged button on anything
+        // else gets "not found" and learns nothing of it.
+        const parent = yield* comments.getVisible(context.action.commentId)
+        if (Option.isNone(parent)) return yield* new Reply({ text: Messages.commentNotFound })
         if (parent.value.parentId !== null) return yield* new Reply({ text: Messages.onlyTopLevelReplies })
         yield* conversations.set(context.user.id, Conversation.awaitingReply(parent.value.confessionId, parent.value.id))
         yield* telegram.sendMessage(context.chatId, Messages.askReply(parent.value, config.commentMaxLength))
@@ -175,17 +185,81 @@ export const layer = Layer.effectDiscard(
       })
     )
 
+    /**
+     * A text for a comment or reply: posted at once, unless the privacy check finds something that identifies
+     * people; then the writer sees what was found and chooses ✏️ Edit or ✅ Post anyway.
+     */
+    const checkThenWrite = Effect.fnUntraced(function* (
+      user: User,
+      chatId: number,
+      text: string | undefined,
+      confessionId: ConfessionId,
+      parentId: CommentId | undefined
+    ) {
+      const what = parentId === undefined ? "comment" : "reply"
+      if (text === undefined) return yield* new Reply({ text: Messages.textOnly(what) })
+      const valid = validateText(text, config.commentMaxLength)
+      if (Result.isFailure(valid)) return yield* new Reply({ text: Messages.textProblem(valid.failure, what) })
+      const kinds = Privacy.scan(valid.success, config.privacyPatterns)
+      if (kinds.length === 0) return yield* write(user, chatId, valid.success, confessionId, parentId)
+      yield* conversations.set(user.id, Conversation.commentPreview(confessionId, parentId, valid.success))
+      const view = CommentViews.privacyCheck(valid.success, kinds, what)
+      yield* telegram.sendMessage(chatId, view.text, { replyMarkup: view.keyboard })
+    })
+
     yield* router.onState(
       "AwaitingComment",
       Effect.fn("Comments.write")(function* (context) {
-        yield* write(context.user, context.chatId, context.text, context.state.confessionId, undefined)
+        yield* checkThenWrite(context.user, context.chatId, context.text, context.state.confessionId, undefined)
       })
     )
 
     yield* router.onState(
       "AwaitingReply",
       Effect.fn("Comments.writeReply")(function* (context) {
-        yield* write(context.user, context.chatId, context.text, context.state.confessionId, context.state.commentId)
+        yield* checkThenWrite(context.user, context.chatId, context.text, context.state.confessionId, context.state.commentId)
+      })
+    )
+
+    // A new text while a flagged one waits replaces it, and is checked again.
+    yield* router.onState(
+      "CommentPreview",
+      Effect.fn("Comments.rewrite")(function* (context) {
+        const { confessionId, commentId } = context.state
+        yield* checkThenWrite(context.user, context.chatId, context.text, confessionId, commentId)
+      })
+    )
+
+    /** The flagged text waiting for a button, or "expired" (after /cancel, STATE_TTL, or a second press). */
+    const flagged = (user: UserId) =>
+      Effect.flatMap(conversations.get(user), (state) =>
+        Option.isSome(state) && state.value._tag === "CommentPreview"
+          ? Effect.succeed(state.value)
+          : Effect.fail(new Reply({ text: Messages.commentPreviewExpired }))
+      )
+
+    yield* router.onCallback(
+      "CommentPost",
+      Effect.fn("Comments.postAnyway")(function* (context) {
+        const preview = yield* flagged(context.user.id)
+        yield* write(context.user, context.chatId, preview.text, preview.confessionId, preview.commentId)
+        yield* telegram.answerCallbackQuery(context.callbackQueryId)
+      })
+    )
+
+    yield* router.onCallback(
+      "CommentEdit",
+      Effect.fn("Comments.edit")(function* (context) {
+        const preview = yield* flagged(context.user.id)
+        // Back to writing: the next text is checked again.
+        yield* conversations.set(
+          context.user.id,
+          preview.commentId === undefined
+            ? Conversation.awaitingComment(preview.confessionId)
+            : Conversation.awaitingReply(preview.confessionId, preview.commentId)
+        )
+        yield* telegram.sendMessage(context.chatId, Messages.editComment)
+        yield* telegram.answerCallbackQuery(context.callbackQueryId)
       })
     )
   })

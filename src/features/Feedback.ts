@@ -1,12 +1,14 @@
 // Feedback to the admins: `/feedback` (awaiting feedback, or the text right after the command) stores it, thanks the
 // user and notifies every admin, without saying who sent it, with ✔️ Resolve · ↩️ Reply. Admins page through open items
 // with `/feedbacks`; resolving is exactly once and turns every admin's copy into "resolved"; a reply is relayed to the
-// sender by the bot, naming no admin. Every write commits with the messages it causes.
+// sender by the bot, naming no admin. Every write commits with the messages it causes. A user sends at most
+// FEEDBACK_PER_HOUR feedback messages an hour (ActivityLimits), since each one reaches every admin.
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../AppConfig.ts"
 import * as BotCall from "../domain/BotCall.ts"
 import * as Conversation from "../domain/Conversation.ts"
 import type { FeedbackId } from "../domain/Ids.ts"
+import { ActivityLimits } from "../services/ActivityLimits.ts"
 import { AdminNotifications } from "../services/AdminNotifications.ts"
 import { ConversationStore } from "../services/ConversationStore.ts"
 import { Courier } from "../services/Courier.ts"
@@ -24,6 +26,7 @@ export const layer = Layer.effectDiscard(
     const feedback = yield* Feedback
     const admins = yield* AdminNotifications
     const courier = yield* Courier
+    const limits = yield* ActivityLimits
     const conversations = yield* ConversationStore
     const telegram = yield* Telegram
     const config = yield* AppConfig
@@ -39,6 +42,15 @@ export const layer = Layer.effectDiscard(
             Effect.catchReasons("FeedbackError", {
               Invalid: (reason) => Effect.fail(new Reply({ text: Messages.textProblem(reason.problem, "feedback") }))
             })
+          )
+          // Spent only once the feedback is stored; a refusal rolls it back, with the admins' notices, and ends the flow.
+          yield* limits.spend(user.id, "feedback").pipe(
+            Effect.catchTag("ActivityLimitsError", (limit) =>
+              Effect.andThen(
+                conversations.clear(user.id),
+                Effect.fail(new Reply({ text: Messages.activityLimit(limit.activity, limit.perHour, limit.retryAfter) }))
+              )
+            )
           )
           yield* courier.answer([BotCall.sendMessage(chatId, Messages.feedbackThanks)])
           yield* admins.notify(topic(item.id), FeedbackViews.notification(item))

@@ -66,7 +66,7 @@ export const layer = Layer.effectDiscard(
             Effect.catchTag("TelegramError", (error) => Effect.logWarning("could not update reaction counts", error.message))
           )
         }
-        const comment = yield* comments.get(commentId)
+        const comment = yield* comments.getVisible(commentId)
         if (Option.isSome(comment)) yield* refresh(comment.value, context.chatId, context.messageId, keyboard)
       })
 

@@ -1,13 +1,15 @@
 // Reports on comments: ⚠️ under a comment counts once per user, and the report that reaches REPORT_THRESHOLD alerts
 // every admin with 🙈 Hide · ✔️ Keep (through the outbox, in the report's own transaction, so the alert cannot be
 // lost). `/reports` lists what is reported and undecided, as a backstop. The first decision is the only one; it
-// turns every admin's copy of the alert into the outcome.
+// turns every admin's copy of the alert into the outcome. A user files at most REPORTS_PER_HOUR reports an hour
+// (ActivityLimits).
 import { Effect, Layer, Option } from "effect"
 import { AppConfig } from "../AppConfig.ts"
 import * as BotCall from "../domain/BotCall.ts"
 import type * as CallbackData from "../domain/CallbackData.ts"
 import type { CommentId } from "../domain/Ids.ts"
 import type { Decision } from "../domain/Reaction.ts"
+import { ActivityLimits } from "../services/ActivityLimits.ts"
 import { AdminNotifications } from "../services/AdminNotifications.ts"
 import { Comments } from "../services/Comments.ts"
 import { Courier } from "../services/Courier.ts"
@@ -25,6 +27,7 @@ export const layer = Layer.effectDiscard(
     const comments = yield* Comments
     const admins = yield* AdminNotifications
     const courier = yield* Courier
+    const limits = yield* ActivityLimits
     const telegram = yield* Telegram
     const config = yield* AppConfig
 
@@ -44,7 +47,18 @@ export const layer = Layer.effectDiscard(
                 CommentNotFound: () => Effect.fail(new Reply({ text: Messages.commentNotFound }))
               })
             )
+            // Only a report that counts spends the hourly allowance; a refused one rolls back with its alert.
+            if (outcome.counted) {
+              yield* limits.spend(context.user.id, "report").pipe(
+                Effect.catchTag("ActivityLimitsError", (limit) =>
+                  Effect.fail(
+                    new Reply({ text: Messages.activityLimit(limit.activity, limit.perHour, limit.retryAfter), alert: true })
+                  )
+                )
+              )
+            }
             if (outcome.alert) {
+              // For the admins: read outside the visibility rule (`get`), though the report just found it visible.
               const comment = yield* comments.get(commentId)
               if (Option.isSome(comment)) yield* admins.notify(topic(commentId), CommentViews.reportAlert(comment.value))
             }
@@ -66,6 +80,7 @@ export const layer = Layer.effectDiscard(
                 Blocked: () => Effect.fail(new Reply({ text: Messages.commentNotFound }))
               })
             )
+            // For the admins: the comment as it is now, hidden or not (`get` is outside the visibility rule).
             const comment = yield* comments.get(commentId)
             if (Option.isSome(comment)) {
               yield* admins.close(topic(commentId), decision, CommentViews.reportDecided(comment.value, decision))

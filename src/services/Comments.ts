@@ -14,6 +14,7 @@ import { canParticipate } from "../domain/Permissions.ts"
 import { type TextProblem, validateText } from "../domain/Validation.ts"
 import { decodeRow, decodeRows, Int8 } from "../sql/Rows.ts"
 import * as SqlPaging from "../sql/Paging.ts"
+import { commentVisible, confessionVisible, visibleComments } from "../sql/Visibility.ts"
 import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
@@ -76,7 +77,10 @@ export class Comments extends Context.Service<
     readonly replies: (
       request: Paging.PageRequest & { readonly commentId: CommentId }
     ) => Effect.Effect<RepliesPage, SqlError | CommentsError>
-    /** "My comments": the user's visible comments and replies, newest first, each with its confession id. */
+    /**
+     * "My comments": the user's own comments and replies that are not hidden (also under confessions deleted since),
+     * newest first, each with its confession id.
+     */
     readonly listByAuthor: (
       request: Paging.PageRequest & { readonly author: UserId }
     ) => Effect.Effect<Paging.Page<CommentRecord>, SqlError>
@@ -84,7 +88,15 @@ export class Comments extends Context.Service<
     readonly reported: (
       request: Paging.PageRequest & { readonly threshold: number }
     ) => Effect.Effect<Paging.Page<CommentRecord>, SqlError>
-    /** Any comment, hidden ones included (`hidden` says so), e.g. for the admins' report alert. */
+    /**
+     * A comment anyone may see (`Visibility.ts`): not hidden, under an approved confession; None otherwise. Every path
+     * that shows a comment to a non-moderator, or lets one act on it, reads it through this.
+     */
+    readonly getVisible: (id: CommentId) => Effect.Effect<Option.Option<CommentRecord>, SqlError>
+    /**
+     * Any comment, hidden ones and those under unpublished or deleted confessions included (`hidden` says so): for
+     * moderators only (the report alert, the outcome of a decision).
+     */
     readonly get: (id: CommentId) => Effect.Effect<Option.Option<CommentRecord>, SqlError>
   }
 >()("confessions/services/Comments") {
@@ -125,12 +137,13 @@ const make = (options: CommentsOptions) =>
           with actor as (
             select id from users where id = ${author.id} and not blocked
           ), confession as (
-            select id, author_id from confessions where id = ${confessionId} and status = 'approved'
+            select f.* from confessions f where f.id = ${confessionId} and ${confessionVisible(sql, "f")}
           ), parent as (
-            update comments set replies = replies + 1
-            where id = ${parent}::bigint and confession_id = ${confessionId} and parent_id is null and not hidden
-              and exists (select 1 from confession) and exists (select 1 from actor)
-            returning id, author_id
+            update comments m set replies = m.replies + 1
+            from confession
+            where m.id = ${parent}::bigint and m.confession_id = confession.id and m.parent_id is null
+              and ${commentVisible(sql, "m", "confession")} and exists (select 1 from actor)
+            returning m.id, m.author_id
           ), inserted as (
             insert into comments (confession_id, parent_id, author_id, text)
             select confession.id, ${parent}::bigint, actor.id, ${valid.success}::text from confession cross join actor
@@ -176,21 +189,21 @@ const make = (options: CommentsOptions) =>
         // One statement for the whole view: the confession, the count, and the clamped page of comments.
         const rows = yield* sql`
           with confession as (
-            select id, author_id, text, media_kind, media_file_id, media_duration
-            from confessions where id = ${request.confessionId} and status = 'approved'
+            select f.id, f.text, f.media_kind, f.media_file_id, f.media_duration
+            from confessions f where f.id = ${request.confessionId} and ${confessionVisible(sql, "f")}
           ), ${SqlPaging.totalAndShown(
             sql,
             window,
-            sql`comments where confession_id = ${request.confessionId} and parent_id is null and not hidden`
+            sql`${visibleComments(sql)} as m where m.confession_id = ${request.confessionId} and m.parent_id is null`
           )}
-          select confession.text as confession_text, confession.author_id as confession_author_id,
-            confession.media_kind as confession_media_kind, confession.media_file_id as confession_media_file_id,
+          select confession.text as confession_text, confession.media_kind as confession_media_kind,
+            confession.media_file_id as confession_media_file_id,
             confession.media_duration as confession_media_duration, total.n as total, c.*
           from confession cross join total cross join shown
           left join lateral (
-            select * from comments
-            where confession_id = confession.id and parent_id is null and not hidden
-            order by id desc ${SqlPaging.shownSlice(sql, window)}
+            select * from ${visibleComments(sql)} as m
+            where m.confession_id = confession.id and m.parent_id is null
+            order by m.id desc ${SqlPaging.shownSlice(sql, window)}
           ) as c on true
           order by c.id desc`
         if (rows.length === 0) return yield* fail(new ConfessionNotFound({ id: request.confessionId }))
@@ -214,18 +227,16 @@ const make = (options: CommentsOptions) =>
         // One statement: the parent (position 0), then one page of its visible replies (position 1).
         const rows = yield* sql`
           with parent as (
-            select m.*, f.author_id as confession_author_id
-            from comments m join confessions f on f.id = m.confession_id
-            where m.id = ${request.commentId} and m.parent_id is null and not m.hidden and f.status = 'approved'
-          ), ${SqlPaging.totalAndShown(sql, window, sql`comments where parent_id = ${request.commentId} and not hidden`)}
+            select * from ${visibleComments(sql)} as m where m.id = ${request.commentId} and m.parent_id is null
+          ), ${SqlPaging.totalAndShown(sql, window, sql`${visibleComments(sql)} as m where m.parent_id = ${request.commentId}`)}
           select 0 as position, parent.*, total.n as total from parent cross join total
           union all
-          select 1 as position, r.*, parent.confession_author_id, total.n as total
+          select 1 as position, r.*, total.n as total
           from parent cross join total cross join shown
           cross join lateral (
-            select * from comments
-            where parent_id = parent.id and not hidden
-            order by id ${SqlPaging.shownSlice(sql, window)}
+            select * from ${visibleComments(sql)} as m
+            where m.parent_id = parent.id
+            order by m.id ${SqlPaging.shownSlice(sql, window)}
           ) as r
           order by position, id`
         if (rows.length === 0) return yield* fail(new CommentNotFound({ id: request.commentId }))
@@ -241,7 +252,9 @@ const make = (options: CommentsOptions) =>
 
       listByAuthor: Effect.fn("Comments.listByAuthor")(function* (request) {
         const window = windowOf(request)
-        // Visible comments only: the same set the profile counts as "comments written".
+        // The writer's own comments, so outside the visibility rule like "My confessions": the same set the profile
+        // counts as "comments written", which leaves out hidden ones (moderated away) and keeps those under a
+        // confession deleted since (they stay the writer's words).
         const rows = yield* SqlPaging.list(sql, window, {
           from: sql`(
             select m.*, f.author_id as confession_author_id
@@ -258,9 +271,8 @@ const make = (options: CommentsOptions) =>
         const window = windowOf(request)
         const rows = yield* SqlPaging.list(sql, window, {
           from: sql`(
-            select m.*, f.author_id as confession_author_id
-            from comments m join confessions f on f.id = m.confession_id
-            where m.reports >= ${Math.max(1, Math.trunc(request.threshold))} and not m.hidden and f.status = 'approved'
+            select * from ${visibleComments(sql)} as m
+            where m.reports >= ${Math.max(1, Math.trunc(request.threshold))}
               and not exists (select 1 from report_decisions d where d.comment_id = m.id)
           ) as reported`,
           orderBy: sql`id`
@@ -269,7 +281,13 @@ const make = (options: CommentsOptions) =>
         return SqlPaging.pageOf(window, total, yield* commentsOf(rows))
       }),
 
+      getVisible: Effect.fn("Comments.getVisible")(function* (id) {
+        const rows = yield* sql`select * from ${visibleComments(sql)} as m where m.id = ${id}`
+        return Option.fromNullishOr((yield* commentsOf(rows))[0])
+      }),
+
       get: Effect.fn("Comments.get")(function* (id) {
+        // Deliberately outside the visibility rule: moderators act on hidden comments and on unpublished confessions.
         const rows = yield* sql`
           select m.*, f.author_id as confession_author_id
           from comments m join confessions f on f.id = m.confession_id

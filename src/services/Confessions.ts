@@ -14,6 +14,7 @@ import { type TextProblem, validateText } from "../domain/Validation.ts"
 import * as SqlPaging from "../sql/Paging.ts"
 import { decodeQuery, decodeRow, decodeRows, Int8, NullableInt8 } from "../sql/Rows.ts"
 import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
+import { visibleConfessions } from "../sql/Visibility.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
 
@@ -65,7 +66,10 @@ export class Confessions extends Context.Service<
       readonly anonymous: boolean
       readonly media?: Media | null | undefined
     }) => Effect.Effect<Confession, SqlError | ConfessionsError | AlreadyProcessed>
+    /** Any confession, in any state: for moderators, the author's own history and tests. */
     readonly get: (id: ConfessionId) => Effect.Effect<Option.Option<Confession>, SqlError>
+    /** A confession anyone may see (`Visibility.ts`: approved); None when it is missing, pending, rejected or deleted. */
+    readonly getVisible: (id: ConfessionId) => Effect.Effect<Option.Option<Confession>, SqlError>
     /** The moderation queue, oldest first. */
     readonly listPending: (request: Paging.PageRequest) => Effect.Effect<Paging.Page<Confession>, SqlError>
     /** "My confessions", newest first; deleted ones are left out. */
@@ -132,6 +136,11 @@ const make = (options: ConfessionsOptions) =>
 
       get: Effect.fn("Confessions.get")(function* (id) {
         const [found] = yield* rows(sql`select * from confessions where id = ${id}`)
+        return Option.fromNullishOr(found)
+      }),
+
+      getVisible: Effect.fn("Confessions.getVisible")(function* (id) {
+        const [found] = yield* rows(sql`select * from ${visibleConfessions(sql)} as f where f.id = ${id}`)
         return Option.fromNullishOr(found)
       }),
 

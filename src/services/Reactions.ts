@@ -13,6 +13,7 @@ import * as Reaction from "../domain/Reaction.ts"
 import type { Decision, Reported, Toggled } from "../domain/Reaction.ts"
 import { decodeRow, Int8 } from "../sql/Rows.ts"
 import { type AlreadyProcessed, Processed } from "../sql/Processed.ts"
+import { commentVisible } from "../sql/Visibility.ts"
 import { StatsCache } from "./StatsCache.ts"
 import type { User } from "./Users.ts"
 
@@ -117,7 +118,7 @@ const make = (options: ReactionsOptions) =>
           ), target as (
             select m.id, m.author_id
             from comments m join confessions f on f.id = m.confession_id
-            where m.id = ${commentId} and not m.hidden and f.status = 'approved' and m.author_id is not null
+            where m.id = ${commentId} and ${commentVisible(sql, "m", "f")} and m.author_id is not null
               and exists (select 1 from actor) and exists (select 1 from claim)
           ), removed as (
             delete from reactions
@@ -189,7 +190,7 @@ const make = (options: ReactionsOptions) =>
           ), target as (
             select m.id, m.reports
             from comments m join confessions f on f.id = m.confession_id
-            where m.id = ${commentId} and not m.hidden and f.status = 'approved' and m.author_id is not null
+            where m.id = ${commentId} and ${commentVisible(sql, "m", "f")} and m.author_id is not null
               and exists (select 1 from actor)
           ), filed as (
             insert into reports (comment_id, user_id) select id, ${user.id} from target

@@ -8,6 +8,7 @@ import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, UserFromGetMe }
 import { AppConfig } from "../AppConfig.ts"
 import type * as BotCall from "../domain/BotCall.ts"
 import { type UserId, UserId as UserIdSchema } from "../domain/Ids.ts"
+import { RateLimiterStoreMemory } from "./RateLimiterStoreMemory.ts"
 
 export type ChatId = number | string
 export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -143,7 +144,8 @@ export class Telegram extends Context.Service<
   static readonly layerNoDeps = (options: TelegramOptions) => Layer.effect(Telegram, make(options))
 
   static readonly layer = (options: TelegramOptions) =>
-    Telegram.layerNoDeps(options).pipe(Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiter.layerStoreMemory))))
+    // The bounded store: Effect's own keeps one token bucket per chat ever written to, forever (issue 12, item 10).
+    Telegram.layerNoDeps(options).pipe(Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiterStoreMemory.layer()))))
 
   static readonly layerConfig = (
     hooks: Pick<TelegramOptions, "onBlocked"> = {}

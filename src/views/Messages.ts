@@ -167,6 +167,10 @@ export const privacyAdvice = "Edit it, or submit anyway."
 export const privacyFlag = (kinds: ReadonlyArray<string>): string =>
   `⚠️ Privacy check: ${kinds.map((kind) => privacyKindName(kind).replace(/^an? /, "")).join(", ")}`
 
+export const editComment = "✏️ Send the corrected text; it is checked again before it is posted."
+
+export const commentPreviewExpired = "⌛ This has expired. Open the comments again to write one."
+
 export const editDraft = "✏️ Send the corrected text (or another photo or voice note); the preview follows."
 
 export const submitted = (id: number): string =>
@@ -185,6 +189,20 @@ export const cooldown = (wait: Duration.Duration): string =>
 
 export const hourlyLimit = (perHour: number, wait: Duration.Duration): string =>
   `⏳ You can send ${plural(perHour, "confession")} per hour. Try again in ${formatWait(wait)}.`
+
+/**
+ * A per-user hourly limit on what reaches other people was reached (comments and replies share one allowance); short
+ * enough for a button's alert.
+ */
+export const activityLimit = (activity: "comment" | "report" | "feedback", perHour: number, wait: Duration.Duration): string => {
+  const allowance =
+    activity === "comment"
+      ? `write ${plural(perHour, "comment")} per hour, replies included`
+      : activity === "report"
+        ? `report ${plural(perHour, "comment")} per hour`
+        : `send ${plural(perHour, "feedback message")} per hour`
+  return `⏳ You can ${allowance}. Try again in ${formatWait(wait)}.`
+}
 
 export const anonymousToast = (anonymous: boolean): string => (anonymous ? "🎭 Anonymous" : "🙂 Under your name")
 
