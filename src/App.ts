@@ -3,6 +3,7 @@
 // End-to-end tests launch the same graph through `make` with a test database and a fake Bot API root.
 import { type PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option } from "effect"
+import type { HttpRouter } from "effect/http"
 import type { SqlClient } from "effect/sql"
 import { AppConfig } from "./AppConfig.ts"
 import * as Admin from "./features/Admin.ts"
@@ -93,6 +94,8 @@ export interface AppOptions<E, R> {
   /** Feature layers: they register their routes with the Router while they are built. */
   readonly features: Layer.Layer<never, E, R>
   readonly database: Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, unknown, AppConfig>
+  /** More routes on the same HTTP server (the playground's page and API). */
+  readonly routes?: Layer.Layer<never, never, HttpRouter.HttpRouter> | undefined
 }
 
 /**
@@ -124,7 +127,7 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
     Effect.gen(function* () {
       const config = yield* AppConfig
       const webhookRoutes = Option.match(config.webhook, { onNone: () => Layer.empty, onSome: Webhook.routes })
-      return Server.layer(Layer.mergeAll(Health.layer, Metrics.layer, webhookRoutes), {
+      return Server.layer(Layer.mergeAll(Health.layer, Metrics.layer, webhookRoutes, options.routes ?? Layer.empty), {
         port: config.httpPort,
         host: config.httpHost
       })

@@ -291,7 +291,8 @@ describe("AppConfig", () => {
       assert.deepStrictEqual(everything.adminIds, [123456789, 987654321])
     }))
 
-  it.effect("npm start - without BOT_TOKEN exits non-zero with one stderr line naming BOT_TOKEN", () =>
+  // Without BOT_TOKEN elsewhere, `npm start` opens the local playground (test/playground/); a server never does.
+  it.effect("npm start - without BOT_TOKEN in production exits non-zero with one stderr line naming BOT_TOKEN", () =>
     Effect.gen(function* () {
       // An empty working directory: no `.env` can supply a token and no `./data` is created. Imports still
       // resolve, because ES modules resolve relative to the importing file, not to the working directory.
@@ -300,7 +301,7 @@ describe("AppConfig", () => {
         (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
       )
       const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
-      const env: Record<string, string> = {}
+      const env: Record<string, string> = { NODE_ENV: "production" }
       for (const name of ["PATH", "HOME"]) {
         const value = process.env[name]
         if (value !== undefined) env[name] = value

@@ -14,6 +14,8 @@ export type CallbackData = Data.TaggedEnum<{
   PreviewToggleAnonymous: {}
   PreviewCancel: {}
   PreviewEdit: {}
+  CommentPost: {}
+  CommentEdit: {}
   Approve: { readonly confessionId: ConfessionId }
   Reject: { readonly confessionId: ConfessionId }
   PendingPage: { readonly page: number }
@@ -66,6 +68,8 @@ export const {
   PendingPage,
   PreviewCancel,
   PreviewEdit,
+  CommentPost,
+  CommentEdit,
   PreviewSubmit,
   PreviewToggleAnonymous,
   RepliesPage,
@@ -105,6 +109,8 @@ const specs = {
   PreviewToggleAnonymous: { code: "pa", fields: {} },
   PreviewCancel: { code: "pc", fields: {} },
   PreviewEdit: { code: "pe", fields: {} },
+  CommentPost: { code: "cs", fields: {} },
+  CommentEdit: { code: "ce", fields: {} },
   Approve: { code: "ap", fields: { confessionId: true } },
   Reject: { code: "rj", fields: { confessionId: true } },
   PendingPage: { code: "pp", fields: { page: true } },

@@ -16,6 +16,15 @@ export const Conversation = Schema.TaggedUnion({
   AwaitingComment: { confessionId: ConfessionId },
   /** 💬 was pressed under a comment; the next text is a reply to it. */
   AwaitingReply: { confessionId: ConfessionId, commentId: CommentId },
+  /**
+   * A comment (or, with `commentId`, a reply) whose text the privacy check flagged, waiting for ✏️ Edit or ✅ Post
+   * anyway.
+   */
+  CommentPreview: {
+    confessionId: ConfessionId,
+    commentId: Schema.optionalKey(CommentId),
+    text: Schema.String
+  },
   /** `/feedback` was sent. */
   AwaitingFeedback: {},
   /** An admin pressed ❌ Reject; the next text is the optional reason passed on to the author. */
@@ -29,6 +38,7 @@ export type AwaitingConfession = typeof Conversation.cases.AwaitingConfession.Ty
 export type ConfessionPreview = typeof Conversation.cases.ConfessionPreview.Type
 export type AwaitingComment = typeof Conversation.cases.AwaitingComment.Type
 export type AwaitingReply = typeof Conversation.cases.AwaitingReply.Type
+export type CommentPreview = typeof Conversation.cases.CommentPreview.Type
 export type AwaitingFeedback = typeof Conversation.cases.AwaitingFeedback.Type
 export type AwaitingRejectReason = typeof Conversation.cases.AwaitingRejectReason.Type
 export type AwaitingFeedbackReply = typeof Conversation.cases.AwaitingFeedbackReply.Type
@@ -47,6 +57,9 @@ export const awaitingComment = (confessionId: ConfessionId): AwaitingComment =>
 
 export const awaitingReply = (confessionId: ConfessionId, commentId: CommentId): AwaitingReply =>
   Conversation.cases.AwaitingReply.make({ confessionId, commentId })
+
+export const commentPreview = (confessionId: ConfessionId, commentId: CommentId | undefined, text: string): CommentPreview =>
+  Conversation.cases.CommentPreview.make(commentId === undefined ? { confessionId, text } : { confessionId, commentId, text })
 
 export const awaitingRejectReason = (confessionId: ConfessionId): AwaitingRejectReason =>
   Conversation.cases.AwaitingRejectReason.make({ confessionId })

@@ -1,12 +1,14 @@
 // Reading and writing comments: the comments view (channel deep link `/start c<ID>`, `/comments <ID>`, paging in
 // place), ➕ Add comment and `/comment <ID>` (awaiting comment), 💬 reply under a comment (awaiting reply), the replies
 // view, and "someone commented on your confession" to the confession's author. Commenters are never named.
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Result } from "effect"
 import { AppConfig } from "../AppConfig.ts"
 import * as BotCall from "../domain/BotCall.ts"
 import * as ContentRef from "../domain/ContentRef.ts"
 import * as Conversation from "../domain/Conversation.ts"
-import type { CommentId, ConfessionId } from "../domain/Ids.ts"
+import type { CommentId, ConfessionId, UserId } from "../domain/Ids.ts"
+import * as Privacy from "../domain/Privacy.ts"
+import { validateText } from "../domain/Validation.ts"
 import { canParticipate } from "../domain/Permissions.ts"
 import { ActivityLimits } from "../services/ActivityLimits.ts"
 import { Comments } from "../services/Comments.ts"
@@ -183,17 +185,81 @@ export const layer = Layer.effectDiscard(
       })
     )
 
+    /**
+     * A text for a comment or reply: posted at once, unless the privacy check finds something that identifies
+     * people; then the writer sees what was found and chooses ✏️ Edit or ✅ Post anyway.
+     */
+    const checkThenWrite = Effect.fnUntraced(function* (
+      user: User,
+      chatId: number,
+      text: string | undefined,
+      confessionId: ConfessionId,
+      parentId: CommentId | undefined
+    ) {
+      const what = parentId === undefined ? "comment" : "reply"
+      if (text === undefined) return yield* new Reply({ text: Messages.textOnly(what) })
+      const valid = validateText(text, config.commentMaxLength)
+      if (Result.isFailure(valid)) return yield* new Reply({ text: Messages.textProblem(valid.failure, what) })
+      const kinds = Privacy.scan(valid.success, config.privacyPatterns)
+      if (kinds.length === 0) return yield* write(user, chatId, valid.success, confessionId, parentId)
+      yield* conversations.set(user.id, Conversation.commentPreview(confessionId, parentId, valid.success))
+      const view = CommentViews.privacyCheck(valid.success, kinds, what)
+      yield* telegram.sendMessage(chatId, view.text, { replyMarkup: view.keyboard })
+    })
+
     yield* router.onState(
       "AwaitingComment",
       Effect.fn("Comments.write")(function* (context) {
-        yield* write(context.user, context.chatId, context.text, context.state.confessionId, undefined)
+        yield* checkThenWrite(context.user, context.chatId, context.text, context.state.confessionId, undefined)
       })
     )
 
     yield* router.onState(
       "AwaitingReply",
       Effect.fn("Comments.writeReply")(function* (context) {
-        yield* write(context.user, context.chatId, context.text, context.state.confessionId, context.state.commentId)
+        yield* checkThenWrite(context.user, context.chatId, context.text, context.state.confessionId, context.state.commentId)
+      })
+    )
+
+    // A new text while a flagged one waits replaces it, and is checked again.
+    yield* router.onState(
+      "CommentPreview",
+      Effect.fn("Comments.rewrite")(function* (context) {
+        const { confessionId, commentId } = context.state
+        yield* checkThenWrite(context.user, context.chatId, context.text, confessionId, commentId)
+      })
+    )
+
+    /** The flagged text waiting for a button, or "expired" (after /cancel, STATE_TTL, or a second press). */
+    const flagged = (user: UserId) =>
+      Effect.flatMap(conversations.get(user), (state) =>
+        Option.isSome(state) && state.value._tag === "CommentPreview"
+          ? Effect.succeed(state.value)
+          : Effect.fail(new Reply({ text: Messages.commentPreviewExpired }))
+      )
+
+    yield* router.onCallback(
+      "CommentPost",
+      Effect.fn("Comments.postAnyway")(function* (context) {
+        const preview = yield* flagged(context.user.id)
+        yield* write(context.user, context.chatId, preview.text, preview.confessionId, preview.commentId)
+        yield* telegram.answerCallbackQuery(context.callbackQueryId)
+      })
+    )
+
+    yield* router.onCallback(
+      "CommentEdit",
+      Effect.fn("Comments.edit")(function* (context) {
+        const preview = yield* flagged(context.user.id)
+        // Back to writing: the next text is checked again.
+        yield* conversations.set(
+          context.user.id,
+          preview.commentId === undefined
+            ? Conversation.awaitingComment(preview.confessionId)
+            : Conversation.awaitingReply(preview.confessionId, preview.commentId)
+        )
+        yield* telegram.sendMessage(context.chatId, Messages.editComment)
+        yield* telegram.answerCallbackQuery(context.callbackQueryId)
       })
     )
   })

@@ -112,6 +112,20 @@ export const newCommentNotice = (confessionId: ConfessionId): Required<View> => 
   keyboard: { inline_keyboard: [[button("💬 View comments", CallbackData.CommentsPage({ confessionId, page: 1 }))]] }
 })
 
+/**
+ * A comment (or reply) the privacy check flagged: the text as it would appear, what was found (by kind), and the
+ * choice between ✏️ Edit and ✅ Post anyway.
+ */
+export const privacyCheck = (text: string, kinds: ReadonlyArray<string>, what: "comment" | "reply"): Required<View> => ({
+  text: Html.fitMessage(
+    `👀 <b>Your ${what}</b>\n\n<i>${Html.escapeTruncated(text, 3_000)}</i>\n\n` +
+      `${kinds.map(Messages.privacyWarning).join("\n")}\n${Messages.privacyAdvice}`
+  ),
+  keyboard: {
+    inline_keyboard: [[button("✏️ Edit", CallbackData.CommentEdit()), button("✅ Post anyway", CallbackData.CommentPost())]]
+  }
+})
+
 /** To the writer of a comment that got a reply; says nothing about who replied. */
 export const newReplyNotice = (confessionId: ConfessionId, parentId: CommentId): Required<View> => ({
   text: `↩️ Someone replied to your comment on confession #${confessionId}`,

@@ -167,6 +167,10 @@ export const privacyAdvice = "Edit it, or submit anyway."
 export const privacyFlag = (kinds: ReadonlyArray<string>): string =>
   `⚠️ Privacy check: ${kinds.map((kind) => privacyKindName(kind).replace(/^an? /, "")).join(", ")}`
 
+export const editComment = "✏️ Send the corrected text; it is checked again before it is posted."
+
+export const commentPreviewExpired = "⌛ This has expired. Open the comments again to write one."
+
 export const editDraft = "✏️ Send the corrected text (or another photo or voice note); the preview follows."
 
 export const submitted = (id: number): string =>

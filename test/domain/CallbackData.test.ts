@@ -15,6 +15,8 @@ const examples: { readonly [K in CallbackData.Tag]: CallbackData.Of<K> } = {
   PreviewToggleAnonymous: CallbackData.PreviewToggleAnonymous(),
   PreviewCancel: CallbackData.PreviewCancel(),
   PreviewEdit: CallbackData.PreviewEdit(),
+  CommentPost: CallbackData.CommentPost(),
+  CommentEdit: CallbackData.CommentEdit(),
   Approve: CallbackData.Approve({ confessionId }),
   Reject: CallbackData.Reject({ confessionId }),
   PendingPage: CallbackData.PendingPage({ page }),
@@ -46,7 +48,7 @@ const bytes = (text: string) => new TextEncoder().encode(text).length
 describe("CallbackData", () => {
   it("tags - lists every action exactly once", () => {
     assert.deepStrictEqual([...CallbackData.tags].sort(), Object.keys(examples).sort())
-    assert.strictEqual(new Set(CallbackData.tags).size, 27)
+    assert.strictEqual(new Set(CallbackData.tags).size, 29)
   })
 
   it("toString/fromString - round trip for every action with maximal ids and pages, within 64 bytes", () => {
@@ -88,6 +90,8 @@ describe("CallbackData", () => {
       PreviewToggleAnonymous: () => "",
       PreviewCancel: () => "",
       PreviewEdit: () => "",
+      CommentPost: () => "",
+      CommentEdit: () => "",
       Approve: () => "",
       Reject: () => "",
       PendingPage: () => "",

@@ -8,6 +8,7 @@ import { callback, message, type Person, person, text } from "../../src/emulator
 import * as CallbackData from "../../src/domain/CallbackData.ts"
 import { ConfessionId } from "../../src/domain/Ids.ts"
 import * as Admin from "../../src/features/Admin.ts"
+import * as CommentsFeature from "../../src/features/Comments.ts"
 import * as Confess from "../../src/features/Confess.ts"
 import * as Fallback from "../../src/features/Fallback.ts"
 import * as Moderate from "../../src/features/Moderate.ts"
@@ -18,7 +19,7 @@ import * as Messages from "../../src/views/Messages.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
-const features = Layer.mergeAll(Confess.layer, Moderate.layer, Admin.layer, Profile.layer, Fallback.layer)
+const features = Layer.mergeAll(Confess.layer, Moderate.layer, Admin.layer, Profile.layer, CommentsFeature.layer, Fallback.layer)
 
 const channel = -1001234567890
 const bea = person(TestApp.admins.bea, "Bea")
@@ -156,5 +157,38 @@ describe("Media and privacy end to end", () => {
       yield* bot.press(cy, CallbackData.PreviewSubmit())
       const copy = bot.to("sendMessage", bea.id).at(-1)
       assert.include(String(copy?.body.text), "⚠️ Privacy check: e-mail address")
+    }))
+
+  live("privacy - a comment with a phone number waits for ✏️ Edit or ✅ Post anyway; the edit is checked again", () =>
+    Effect.gen(function* () {
+      const bot = yield* launch()
+      const dee = newPerson("Dee")
+      const eli = newPerson("Eli")
+      yield* bot.send(text(dee, "/confess"))
+      yield* bot.send(text(dee, "I sing in the shower"))
+      yield* bot.press(dee, CallbackData.PreviewSubmit())
+      const id = Number(/#(\d+)/.exec(String(bot.fake.callsTo("editMessageText").at(-1)?.body.text))?.[1])
+      yield* bot.press(bea, CallbackData.Approve({ confessionId: ConfessionId.make(id) }))
+
+      yield* bot.send(text(eli, `/comment ${id}`))
+      yield* bot.send(text(eli, "same! text me at +44 20 7946 0958"))
+      const flagged = bot.to("sendMessage", eli.id).at(-1)
+      assert.include(String(flagged?.body.text), Messages.privacyWarning("phone"))
+      assert.deepStrictEqual(bot.buttons(flagged), [data(CallbackData.CommentEdit()), data(CallbackData.CommentPost())])
+      const posted = () => bot.fake.callsTo("sendMessage").filter((call) => String(call.body.text).includes("Your comment on confession"))
+      assert.strictEqual(posted().length, 0, "nothing is posted before the choice")
+
+      yield* bot.press(eli, CallbackData.CommentEdit())
+      assert.strictEqual(bot.lastText(eli.id), Messages.editComment)
+      yield* bot.send(text(eli, "call me maybe: eli.singer@example.org"))
+      assert.include(bot.lastText(eli.id), Messages.privacyWarning("email"), "the edit is checked again")
+      yield* bot.press(eli, CallbackData.CommentPost())
+      assert.strictEqual(posted().length, 1)
+      assert.include(bot.lastText(dee.id), "Someone commented on your confession")
+      // A second press finds nothing waiting.
+      yield* bot.press(eli, CallbackData.CommentPost())
+      const answers = bot.fake.callsTo("answerCallbackQuery").map((call) => call.body.text)
+      assert.strictEqual(answers.at(-1), Messages.commentPreviewExpired)
+      assert.strictEqual(posted().length, 1)
     }))
 })
