@@ -1,7 +1,9 @@
 // The benchmark's multi-process scenarios (issue 14), PostgreSQL only (the embedded database serves one process):
 //   f  scale-out: 1, 2 and 3 webhook processes (`node src/main.ts`, BOT_MODE=webhook, REDIS_URL to a Redis of the
 //      run's own) behind a round-robin load balancer, Telegram's webhook delivery played from the emulator
-//      (scripts/bench/cluster.ts), the same closed-loop virtual users as scenario b, one measured window each;
+//      (scripts/bench/cluster.ts), the same closed-loop virtual users as scenario b, one measured window each; first
+//      one process without Redis (state and limits in memory), which separates the cost of Redis from the cost of
+//      the webhook path;
 //   g  takeover: two polling processes on one database under a light steady load; the leader is killed with SIGKILL
 //      `--takeovers` times (restarted as a standby each time); the time from the kill to the standby's first
 //      getUpdates is the takeover time. Every update must still be answered.
@@ -27,6 +29,8 @@ import { defaultSeedSize, type Mix } from "./workload.ts"
 
 export interface ScaleOutRow {
   readonly processes: number
+  /** Whether the processes shared state, limits and leases through Redis (false: one process, all in memory). */
+  readonly redis: boolean
   readonly users: number
   readonly updatesPerSecond: number
   readonly p50: number
@@ -74,13 +78,13 @@ const setWebhookOk = { status: 200, body: { ok: true, result: true, description:
 const print = (text: string) => Effect.sync(() => console.log(text))
 
 /** Scenario f for one process count. */
-const scaleOutOnce = (options: ScaleOutOptions, processes: number) =>
+const scaleOutOnce = (options: ScaleOutOptions, processes: number, withRedis: boolean) =>
   Effect.scoped(
     Effect.gen(function* () {
       if (options.backend._tag !== "postgres") return yield* Effect.die(new Error("scale-out needs DATABASE_URL"))
-      const label = `f-${processes}`
+      const label = `f-${processes}${withRedis ? "" : "-memory"}`
       const database = yield* prepareDatabase({ backend: options.backend, label, seedSize: defaultSeedSize, countSql: false })
-      const redis = yield* startRedis(Path.join(options.logDir, `${label}-redis.log`))
+      const redisEnv = withRedis ? { REDIS_URL: (yield* startRedis(Path.join(options.logDir, `${label}-redis.log`))).url } : {}
       const load = yield* Load.make({
         seeded: database.seeded,
         mix: options.mix,
@@ -101,7 +105,7 @@ const scaleOutOnce = (options: ScaleOutOptions, processes: number) =>
             BOT_MODE: "webhook",
             WEBHOOK_URL: `https://bot.example.org${webhookPath}`,
             WEBHOOK_SECRET: webhookSecret,
-            REDIS_URL: redis.url,
+            ...redisEnv,
             LOG_LEVEL: "warn",
             ...options.set
           }
@@ -134,6 +138,7 @@ const scaleOutOnce = (options: ScaleOutOptions, processes: number) =>
         : undefined
       const row: ScaleOutRow = {
         processes,
+        redis: withRedis,
         users: options.users,
         updatesPerSecond: window.updatesPerSecond,
         p50: window.latency.p50,
@@ -149,7 +154,7 @@ const scaleOutOnce = (options: ScaleOutOptions, processes: number) =>
         logErrors: bots.reduce((sum, { bot }) => sum + logLevels(bot.logFile).errors, 0)
       }
       yield* print(
-        `  f:${processes}  ${row.updatesPerSecond.toFixed(0).padStart(6)} updates/s  p50 ${row.p50.toFixed(1)} ms  p95 ${row.p95.toFixed(1)} ms  ` +
+        `  f:${processes}${withRedis ? "" : " (no Redis)"}  ${row.updatesPerSecond.toFixed(0).padStart(6)} updates/s  p50 ${row.p50.toFixed(1)} ms  p95 ${row.p95.toFixed(1)} ms  ` +
           `p99 ${row.p99.toFixed(1)} ms  bot CPU ${row.botCpu?.toFixed(2) ?? "—"}  per process ${row.perProcess.join("/")}  ` +
           `unanswered ${row.unanswered}  apologies ${row.failures}  log errors ${row.logErrors}`
       )
@@ -160,8 +165,8 @@ const scaleOutOnce = (options: ScaleOutOptions, processes: number) =>
 export const scaleOut = (options: ScaleOutOptions, counts: ReadonlyArray<number> = [1, 2, 3]) =>
   Effect.gen(function* () {
     yield* print(`▶ f scale-out: ${counts.join(", ")} webhook processes behind a load balancer, ${options.users} users, closed loop, ${options.durationMs / 1000} s each`)
-    const rows: Array<ScaleOutRow> = []
-    for (const n of counts) rows.push(yield* scaleOutOnce(options, n))
+    const rows: Array<ScaleOutRow> = [yield* scaleOutOnce(options, 1, false)]
+    for (const n of counts) rows.push(yield* scaleOutOnce(options, n, true))
     return rows
   })
 
@@ -226,16 +231,16 @@ export const takeover = (options: ScaleOutOptions & { readonly takeovers: number
 export const markdownSection = (result: ClusterResult): ReadonlyArray<string> => {
   const lines: Array<string> = []
   if (result.scaleOut.length > 0) {
-    const base = result.scaleOut[0]?.updatesPerSecond ?? 0
+    const base = result.scaleOut.find((row) => row.redis && row.processes === 1)?.updatesPerSecond ?? 0
     lines.push(
       "Scale-out (f): webhook processes behind a round-robin load balancer, shared PostgreSQL and Redis, same machine:",
       "",
-      "| processes | users | updates/s | vs 1 | p50 ms | p95 ms | p99 ms | bot CPU (cores) | requests per process | unanswered | apologies | log errors |",
+      "| processes | users | updates/s | vs 1 with Redis | p50 ms | p95 ms | p99 ms | bot CPU (cores) | requests per process | unanswered | apologies | log errors |",
       "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     )
     for (const row of result.scaleOut) {
       lines.push(
-        `| ${row.processes} | ${row.users} | ${row.updatesPerSecond.toFixed(0)} | ${base > 0 ? `${(row.updatesPerSecond / base).toFixed(2)}×` : "—"} | ` +
+        `| ${row.processes}${row.redis ? "" : " (no Redis)"} | ${row.users} | ${row.updatesPerSecond.toFixed(0)} | ${base > 0 ? `${(row.updatesPerSecond / base).toFixed(2)}×` : "—"} | ` +
           `${row.p50.toFixed(1)} | ${row.p95.toFixed(1)} | ${row.p99.toFixed(1)} | ${row.botCpu?.toFixed(2) ?? "—"} | ` +
           `${row.perProcess.join(" / ")} | ${row.unanswered} | ${row.failures} | ${row.logErrors} |`
       )
