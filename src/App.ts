@@ -3,6 +3,7 @@
 // End-to-end tests launch the same graph through `make` with a test database and a fake Bot API root.
 import { type PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option } from "effect"
+import type { HttpRouter } from "effect/http"
 import type { SqlClient } from "effect/sql"
 import { AppConfig } from "./AppConfig.ts"
 import * as Admin from "./features/Admin.ts"
@@ -27,7 +28,6 @@ import { AdminNotifications } from "./services/AdminNotifications.ts"
 import { Comments } from "./services/Comments.ts"
 import { ConfessionLimits } from "./services/ConfessionLimits.ts"
 import { Confessions } from "./services/Confessions.ts"
-import { ConversationStore } from "./services/ConversationStore.ts"
 import { Feedback } from "./services/Feedback.ts"
 import { Moderation } from "./services/Moderation.ts"
 import { PersonalData } from "./services/PersonalData.ts"
@@ -35,6 +35,7 @@ import { BotIdentity } from "./services/BotIdentity.ts"
 import { ChannelPosts } from "./services/ChannelPosts.ts"
 import { Courier } from "./services/Courier.ts"
 import { Reactions } from "./services/Reactions.ts"
+import * as SharedState from "./services/SharedState.ts"
 import { StatsCache } from "./services/StatsCache.ts"
 import { StatsQueries } from "./services/StatsQueries.ts"
 import { Telegram } from "./services/Telegram.ts"
@@ -43,6 +44,7 @@ import * as Database from "./sql/Database.ts"
 import { Dispatcher } from "./updates/Dispatcher.ts"
 import * as Polling from "./updates/Polling.ts"
 import { Inbox } from "./sql/Inbox.ts"
+import { Leadership } from "./sql/Leadership.ts"
 import { Outbox } from "./sql/Outbox.ts"
 import { Processed } from "./sql/Processed.ts"
 import { Router } from "./updates/Router.ts"
@@ -57,16 +59,15 @@ const courierTexts = { channelPostFailing: Messages.channelPostFailing }
  * outbox with the admins' fan-out and the courier that delivers it, and the repositories on top.
  */
 export const services = Layer.mergeAll(
-  ConversationStore.layerConfig,
   Confessions.layerConfig,
   Moderation.layer,
   ConfessionLimits.layerConfig,
-  ActivityLimits.layerConfig,
+  ActivityLimits.layerConfigNoDeps,
   Comments.layerConfig,
   Reactions.layerConfig,
   Feedback.layerConfig,
   ChannelPosts.layerConfig,
-  PersonalData.layer(),
+  PersonalData.layerNoDeps(),
   BotIdentity.layer
 ).pipe(
   Layer.provideMerge(Courier.layer({ texts: courierTexts })),
@@ -82,7 +83,9 @@ export const services = Layer.mergeAll(
     )
   ),
   Layer.provideMerge(Users.layer),
-  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" }))
+  Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),
+  // Conversation state, rate limits, per-user leases, stats invalidation: in memory, or in Redis with REDIS_URL.
+  Layer.provideMerge(SharedState.layerConfig)
 )
 
 export type Services = Layer.Success<typeof services>
@@ -91,6 +94,8 @@ export interface AppOptions<E, R> {
   /** Feature layers: they register their routes with the Router while they are built. */
   readonly features: Layer.Layer<never, E, R>
   readonly database: Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, unknown, AppConfig>
+  /** More routes on the same HTTP server (the playground's page and API). */
+  readonly routes?: Layer.Layer<never, never, HttpRouter.HttpRouter> | undefined
 }
 
 /**
@@ -104,7 +109,16 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
       const config = yield* AppConfig
       return Option.match(config.webhook, {
         onNone: () =>
-          Polling.layerConfig.pipe(Layer.provide(Inbox.layer({ retention: "48 hours", cleanInterval: "1 minute" }))),
+          Polling.layerConfig.pipe(
+            Layer.provide(Inbox.layer({ retention: "48 hours", cleanInterval: "1 minute" })),
+            // Several polling processes on one PostgreSQL database: the holder of an advisory lock polls.
+            Layer.provide(
+              Option.match(config.databaseUrl, {
+                onNone: () => Leadership.layerAlways,
+                onSome: (url) => Leadership.layerAdvisoryLock({ url })
+              })
+            )
+          ),
         onSome: Webhook.layerConfig
       })
     })
@@ -113,7 +127,7 @@ export const make = <E, R>(options: AppOptions<E, R>) => {
     Effect.gen(function* () {
       const config = yield* AppConfig
       const webhookRoutes = Option.match(config.webhook, { onNone: () => Layer.empty, onSome: Webhook.routes })
-      return Server.layer(Layer.mergeAll(Health.layer, Metrics.layer, webhookRoutes), {
+      return Server.layer(Layer.mergeAll(Health.layer, Metrics.layer, webhookRoutes, options.routes ?? Layer.empty), {
         port: config.httpPort,
         host: config.httpHost
       })

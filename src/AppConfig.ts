@@ -18,6 +18,10 @@ export interface AppSettings {
   readonly httpPort: number
   /** The address the HTTP server binds: loopback unless a proxy in front needs `0.0.0.0`. */
   readonly httpHost: string
+  /** Shared state for several processes (conversation flows, rate limits, per-user locks); `None` keeps it in memory. */
+  readonly redisUrl: Option.Option<Redacted.Redacted<string>>
+  /** Start of every Redis key and channel name; processes of one bot share it, two bots on one Redis must not. */
+  readonly redisKeyPrefix: string
   readonly telegramRateLimits: {
     readonly globalPerSecond: number
     readonly privateChatPerSecond: number
@@ -167,6 +171,18 @@ const settings: Config.Config<AppSettings> = Config.all({
     Schema.Trim.check(Schema.isPattern(/^[^\s]+$/, { message: "Expected a host name or IP address such as 127.0.0.1" })),
     "HTTP_HOST"
   ).pipe(Config.withDefault("127.0.0.1")),
+  redisUrl: Config.option(
+    Config.schema(
+      Schema.Redacted(
+        Schema.String.check(Schema.isPattern(/^rediss?:\/\/\S+$/, { message: "Expected a redis:// or rediss:// URL" }))
+      ),
+      "REDIS_URL"
+    )
+  ),
+  redisKeyPrefix: Config.schema(
+    Schema.String.check(Schema.isPattern(/^[^\s*?[\]]{1,64}$/, { message: "Expected 1 to 64 characters without spaces or * ? [ ]" })),
+    "REDIS_KEY_PREFIX"
+  ).pipe(Config.withDefault("confessions:")),
   telegramRateLimits: Config.all({
     globalPerSecond: between("TELEGRAM_RATE_GLOBAL", 1, 100_000, 30),
     privateChatPerSecond: between("TELEGRAM_RATE_PER_CHAT", 1, 100_000, 1),

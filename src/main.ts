@@ -1,17 +1,16 @@
-// Entry point: read `.env`, build the application layer, run until SIGINT/SIGTERM, then close everything in order.
+// Entry point: read `.env`, then run the bot (or, without BOT_TOKEN, the local playground) until SIGINT/SIGTERM, and
+// close everything in order. `npm start` reaches it through scripts/start.mjs, which checks the Node version first.
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Config, Console, Effect, Layer } from "effect"
-import * as App from "./App.ts"
-import { describeConfigError, layerDotEnv } from "./AppConfig.ts"
+import { Cause, Console, Effect, Layer } from "effect"
+import { layerDotEnv } from "./AppConfig.ts"
+import * as Launch from "./playground/Launch.ts"
 
-const program = Layer.launch(App.layer).pipe(
+const program = Launch.program(process.argv.slice(2)).pipe(
   Effect.catchCause((cause) => {
     if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
-    const failure = Cause.findErrorOption(cause)
+    const problem = Launch.startupProblem(cause)
     return (
-      failure._tag === "Some" && failure.value instanceof Config.ConfigError
-        ? Console.error(describeConfigError(failure.value))
-        : Effect.logError("the bot stopped on an unexpected error", cause)
+      problem !== undefined ? Console.error(problem) : Effect.logError("the bot stopped on an unexpected error", cause)
     ).pipe(Effect.andThen(Effect.failCause(cause)))
   }),
   Effect.provide(layerDotEnv().pipe(Layer.provide(NodeServices.layer)))

@@ -34,7 +34,7 @@ const envExample = () => Effect.sync(() => readFileSync(new URL("../.env.example
 const documentedOrder = [
   "BOT_TOKEN", "TELEGRAM_API_ROOT", "TELEGRAM_RATE_GLOBAL", "TELEGRAM_RATE_PER_CHAT", "TELEGRAM_RATE_PER_CHAT_BURST",
   "TELEGRAM_RATE_PER_GROUP", "DATABASE_URL", "DATA_DIR", "ADMIN_IDS", "CHANNEL_ID", "BOT_MODE", "WEBHOOK_URL",
-  "WEBHOOK_SECRET", "HTTP_PORT", "HTTP_HOST", "ADMIN_NOTIFY_JITTER", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL",
+  "WEBHOOK_SECRET", "HTTP_PORT", "HTTP_HOST", "REDIS_URL", "REDIS_KEY_PREFIX", "ADMIN_NOTIFY_JITTER", "UPDATE_CONCURRENCY", "HANDLER_TIMEOUT", "STATE_TTL",
   "STATE_MAX_ENTRIES",
   "STATE_SWEEP_INTERVAL", "STATS_CACHE_TTL", "STATS_CACHE_CAPACITY", "DB_POOL_MAX", "DB_CONNECTION_TTL",
   "DB_ACQUIRE_TIMEOUT", "SHUTDOWN_GRACE", "CONFESSION_MAX_LENGTH", "COMMENT_MAX_LENGTH", "VOICE_MAX_DURATION",
@@ -43,7 +43,7 @@ const documentedOrder = [
   "FEEDBACK_PER_HOUR", "LOG_LEVEL", "LOG_FORMAT"
 ]
 // Lines in `.env.example` that show an example rather than the default (no default exists, or it depends on a TTY).
-const examplesNotDefaults = new Set(["DATABASE_URL", "ADMIN_IDS", "CHANNEL_ID", "WEBHOOK_URL", "WEBHOOK_SECRET", "LOG_FORMAT"])
+const examplesNotDefaults = new Set(["DATABASE_URL", "ADMIN_IDS", "CHANNEL_ID", "WEBHOOK_URL", "WEBHOOK_SECRET", "REDIS_URL", "LOG_FORMAT"])
 const variableLine = /^(?:# )?([A-Z][A-Z0-9_]*)=/
 
 describe("AppConfig", () => {
@@ -61,6 +61,8 @@ describe("AppConfig", () => {
       assert.isTrue(Option.isNone(config.webhook))
       assert.strictEqual(config.httpPort, 8080)
       assert.strictEqual(config.httpHost, "127.0.0.1")
+      assert.isTrue(Option.isNone(config.redisUrl))
+      assert.strictEqual(config.redisKeyPrefix, "confessions:")
       assert.deepStrictEqual(config.telegramRateLimits, {
         globalPerSecond: 30,
         privateChatPerSecond: 1,
@@ -249,6 +251,16 @@ describe("AppConfig", () => {
       assert.include(JSON.stringify(config), "<redacted>")
     }))
 
+  it.effect("layerFromEnv - REDIS_URL is a redacted redis:// URL; REDIS_KEY_PREFIX has no glob characters", () =>
+    Effect.gen(function* () {
+      const config = yield* load({ BOT_TOKEN: token, REDIS_URL: "redis://:pw@cache:6379/2", REDIS_KEY_PREFIX: "{bot}:" })
+      assert.deepStrictEqual(Option.map(config.redisUrl, Redacted.value), Option.some("redis://:pw@cache:6379/2"))
+      assert.notInclude(inspect(config.redisUrl), "pw@cache")
+      assert.strictEqual(config.redisKeyPrefix, "{bot}:")
+      assert.include(yield* failure({ BOT_TOKEN: token, REDIS_URL: "cache:6379" }), "REDIS_URL")
+      assert.include(yield* failure({ BOT_TOKEN: token, REDIS_KEY_PREFIX: "bot*" }), "REDIS_KEY_PREFIX")
+    }))
+
   it.effect(".env.example - names every variable once, in PRODUCT.md's order", () =>
     Effect.gen(function* () {
       const names = (yield* envExample()).split("\n").flatMap((line) => variableLine.exec(line)?.[1] ?? [])
@@ -279,7 +291,8 @@ describe("AppConfig", () => {
       assert.deepStrictEqual(everything.adminIds, [123456789, 987654321])
     }))
 
-  it.effect("npm start - without BOT_TOKEN exits non-zero with one stderr line naming BOT_TOKEN", () =>
+  // Without BOT_TOKEN elsewhere, `npm start` opens the local playground (test/playground/); a server never does.
+  it.effect("npm start - without BOT_TOKEN in production exits non-zero with one stderr line naming BOT_TOKEN", () =>
     Effect.gen(function* () {
       // An empty working directory: no `.env` can supply a token and no `./data` is created. Imports still
       // resolve, because ES modules resolve relative to the importing file, not to the working directory.
@@ -288,7 +301,7 @@ describe("AppConfig", () => {
         (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
       )
       const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
-      const env: Record<string, string> = {}
+      const env: Record<string, string> = { NODE_ENV: "production" }
       for (const name of ["PATH", "HOME"]) {
         const value = process.env[name]
         if (value !== undefined) env[name] = value

@@ -180,6 +180,8 @@ export interface BotProcess {
   /** Completes when the process exits, with its exit code (or signal name). */
   readonly exited: Effect.Effect<string>
   readonly isRunning: () => boolean
+  /** Sends a signal (SIGKILL: the kill -9 of the fail-over scenarios). */
+  readonly kill: (signal: NodeJS.Signals) => void
 }
 
 /**
@@ -210,7 +212,10 @@ export const startProcess = (options: { readonly script: string; readonly env: R
         if (exit !== undefined) return resume(Effect.succeed(exit))
         waiters.push((code) => resume(Effect.succeed(code)))
       })
-      return { child, process: { pid: child.pid ?? -1, logFile: options.logFile, exited, isRunning: () => exit === undefined } }
+      const kill = (signal: NodeJS.Signals) => {
+        if (exit === undefined) child.kill(signal)
+      }
+      return { child, process: { pid: child.pid ?? -1, logFile: options.logFile, exited, isRunning: () => exit === undefined, kill } }
     }),
     ({ child, process: bot }) =>
       Effect.gen(function* () {

@@ -3,6 +3,7 @@
 // `convert` or librsvg's `rsvg-convert` is on the PATH; the benchmark works without either).
 import { spawnSync } from "node:child_process"
 import type { Measurement } from "./harness.ts"
+import { type ClusterResult, markdownSection as clusterSection } from "./scaleout.ts"
 
 export interface Row {
   /** Short id: `a`, `b`, `c@1000`, `d`, `e:ours`, `e:grammy`. */
@@ -53,6 +54,8 @@ export interface Report {
   readonly rows: ReadonlyArray<Row>
   readonly ramp: RampResult | undefined
   readonly soak: SoakResult | undefined
+  /** Scenarios f (scale-out) and g (takeover), when they ran. */
+  readonly cluster?: ClusterResult | undefined
   readonly notes: ReadonlyArray<string>
 }
 
@@ -148,6 +151,7 @@ export const markdown = (report: Report): string => {
       ""
     )
   }
+  if (report.cluster) lines.push(...clusterSection(report.cluster))
   const ours = report.rows.find((r) => r.id === "e:ours")
   const grammy = report.rows.find((r) => r.id === "e:grammy")
   if (ours && grammy && grammy.measurement.window.updatesPerSecond > 0) {

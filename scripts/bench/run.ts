@@ -4,8 +4,8 @@
 // PGlite in a temporary DATA_DIR otherwise), and writes JSON, a Markdown table and a latency-vs-load chart to
 // bench-results/. The usage below is also what `--help` prints.
 //
-//   node scripts/bench/run.ts [--scenarios a,b,c,d,e] [--duration 30s] [--warmup 5s] [--step 10s] [--soak 5m]
-//                             [--users 256] [--ramp 100,250,...] [--soak-users N] [--reply-timeout 30s]
+//   node scripts/bench/run.ts [--scenarios a,b,c,d,e,f,g] [--duration 30s] [--warmup 5s] [--step 10s] [--soak 5m]
+//                             [--users 256] [--ramp 100,250,...] [--soak-users N] [--reply-timeout 30s] [--takeovers 3]
 //                             [--no-sql-count] [--out bench-results] [--bot src/main.ts] [--set NAME=value ...]
 //                             [--mix openComments=40,react=25,profile=15,comment=10,confess=5,other=5]
 //                             [--ramp-all]   (keep ramping past saturation, e.g. to see memory at 10,000 users)
@@ -15,6 +15,9 @@
 //   c  ramp: `--ramp` user counts at one update per user per second, `--step` each, until p99 > 1 s or errors
 //   d  soak at half the saturation rate found by c (or `--soak-users`), for `--soak`, memory at start and end
 //   e  engine only: the real App graph with one no-op route vs grammY's runner with sequentialize, same load
+//   f  scale-out: 1, 2 and 3 webhook processes behind a load balancer with Redis (`--users` users, closed loop)
+//   g  takeover: two polling processes, the leader killed with SIGKILL `--takeovers` times under a steady load
+//      (f and g need DATABASE_URL: the embedded database serves one process; see scripts/bench/scaleout.ts)
 //
 // `--set` adds a setting to every bot process (e.g. `--set DB_POOL_MAX=1`); `--bot` benchmarks another entry point.
 // Everything listens on 127.0.0.1; every loop is bounded in count and time. Ctrl-C stops the bot and drops the
@@ -27,6 +30,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { type Backend, backendFromEnv, drain, launch, type LaunchOptions, logLevels, logTail, measureWindow, repoRoot } from "./harness.ts"
 import { errorsOf, latencyChart, markdown, renderPng, type RampResult, type Report, type Row, type SoakResult } from "./report.ts"
+import { type ClusterResult, scaleOut, takeover } from "./scaleout.ts"
 import { type ActionKind, actionKinds, defaultMix, defaultSeedSize, type Mix } from "./workload.ts"
 
 export interface Options {
@@ -49,6 +53,8 @@ export interface Options {
   readonly mix: Mix
   /** Run every ramp step, also past the saturation point. */
   readonly rampAll: boolean
+  /** Scenario g: how many times the leader is killed. */
+  readonly takeovers: number
 }
 
 const defaultRamp = [100, 250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000, 10_000]
@@ -88,11 +94,11 @@ export const parseArgs = (argv: ReadonlyArray<string>): Options => {
     }
     values.set(name, value)
   }
-  const known = new Set(["scenarios", "duration", "warmup", "step", "soak", "users", "ramp", "soak-users", "reply-timeout", "out", "bot", "mix"])
+  const known = new Set(["scenarios", "duration", "warmup", "step", "soak", "users", "ramp", "soak-users", "reply-timeout", "out", "bot", "mix", "takeovers"])
   for (const name of values.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}`)
   for (const flag of flags) if (flag !== "no-sql-count" && flag !== "ramp-all") throw new Error(`unknown option --${flag}`)
-  const scenarios = new Set((values.get("scenarios") ?? "a,b,c,d,e").split(",").map((s) => s.trim().toLowerCase()))
-  for (const s of scenarios) if (!["a", "b", "c", "d", "e"].includes(s)) throw new Error(`unknown scenario ${s}`)
+  const scenarios = new Set((values.get("scenarios") ?? "a,b,c,d,e,f,g").split(",").map((s) => s.trim().toLowerCase()))
+  for (const s of scenarios) if (!["a", "b", "c", "d", "e", "f", "g"].includes(s)) throw new Error(`unknown scenario ${s}`)
   const int = (name: string, fallback: number) => {
     const raw = values.get(name)
     if (raw === undefined) return fallback
@@ -119,7 +125,8 @@ export const parseArgs = (argv: ReadonlyArray<string>): Options => {
     bot: values.get("bot") ?? "src/main.ts",
     set,
     mix: values.has("mix") ? parseMix(values.get("mix") as string) : defaultMix,
-    rampAll: flags.has("ramp-all")
+    rampAll: flags.has("ramp-all"),
+    takeovers: int("takeovers", 3)
   }
 }
 
@@ -372,6 +379,34 @@ export const program = (options: Options) =>
       )
     }
 
+    let cluster: ClusterResult | undefined
+    if (options.scenarios.has("f") || options.scenarios.has("g")) {
+      if (backend._tag !== "postgres") {
+        notes.push("Scenarios f and g did not run: several processes need PostgreSQL (set DATABASE_URL); the embedded database serves one.")
+      } else {
+        const clusterOptions = {
+          backend,
+          logDir,
+          users: options.users,
+          durationMs: options.durationMs,
+          warmupMs: options.warmupMs,
+          replyTimeoutMs: options.replyTimeoutMs,
+          mix: options.mix,
+          set: options.set
+        }
+        cluster = {
+          scaleOut: options.scenarios.has("f") ? yield* scaleOut(clusterOptions) : [],
+          takeover: options.scenarios.has("g") ? yield* takeover({ ...clusterOptions, takeovers: options.takeovers }) : undefined
+        }
+        notes.push(
+          "Scale-out (f): each process has its own pool (DB_POOL_MAX each), all share one PostgreSQL and one Redis started for the " +
+            "run; the load balancer and Telegram's webhook delivery (played from the emulator, 100 requests in flight) run in the " +
+            "harness process. On one machine every process competes for the same cores, so the figures show the cost of the " +
+            "per-user leases and shared state, not the gain of adding machines."
+        )
+      }
+    }
+
     const sqlMethod =
       "SQL statements per answered update, BEGIN/COMMIT/ROLLBACK included, from the bot's own " +
       "`confessions_sql_statements_total` on /metrics (every statement the SqlClient ran, background work such as " +
@@ -411,6 +446,7 @@ export const program = (options: Options) =>
       rows,
       ramp: rampResult,
       soak: soakResult,
+      cluster,
       notes
     }
     yield* Effect.sync(() => write(report, options.out, stamp))

@@ -2,8 +2,9 @@
 // It serves `/bot<token>/<method>` like Telegram: getUpdates with offset confirmation and long polling, webhook
 // delivery, messages that live in per-chat histories (so edits, deletes and button presses behave as on Telegram,
 // errors worded as Telegram words them), records every request, injects faults, simulates people, and reports every
-// chat change to listeners. The lowest layer of the project: it knows nothing of the bot. Not emulated: Telegram's
-// own rate limits (inject 429s instead), inline messages, group membership rules, file downloads.
+// chat change to listeners; its chats can be saved and restored (the playground keeps them across restarts). The
+// lowest layer of the project: it knows nothing of the bot. Not emulated: Telegram's own rate limits (inject 429s
+// instead), inline messages, group membership rules, file downloads.
 import { Context, Data, Deferred, Duration, Effect, Layer, Queue, Stream } from "effect"
 import type {
   BotCommand,
@@ -20,7 +21,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net"
 import * as RequestBody from "./RequestBody.ts"
 import * as TelegramHtml from "./TelegramHtml.ts"
-import { callbackOn, messageOf, nextUpdateId, observeUpdateId, type Content, type Person, type PersonMessage, privateChatOf } from "./Updates.ts"
+import {
+  callbackOn,
+  type Content,
+  lastUpdateId,
+  messageOf,
+  nextUpdateId,
+  observeUpdateId,
+  type Person,
+  type PersonMessage,
+  privateChatOf
+} from "./Updates.ts"
 
 /** The bot the emulator plays unless told otherwise. */
 export const botInfo: UserFromGetMe = {
@@ -57,6 +68,28 @@ export interface EmulatorOptions {
   readonly requireStart?: boolean | undefined
   /** Pause before a failed webhook delivery is tried again (default 100 millis). */
   readonly webhookRetryDelay?: Duration.Input | undefined
+  /** Chats and people from an earlier `snapshot`, to go on where that emulator stopped. */
+  readonly restore?: EmulatorSnapshot | undefined
+}
+
+/**
+ * What a person would find again after a restart: every chat with its messages and reply keyboard, the people met, the
+ * channels named by @username, and the highest update id handed out (a bot de-duplicates updates by id, so ids must
+ * keep growing across restarts). Plain JSON.
+ */
+export interface EmulatorSnapshot {
+  readonly version: 1
+  readonly lastUpdateId: number
+  readonly people: ReadonlyArray<Person>
+  readonly usernames: ReadonlyArray<readonly [username: string, chatId: number]>
+  readonly chats: ReadonlyArray<{
+    readonly chat: Chat
+    readonly nextMessageId: number
+    readonly messages: ReadonlyArray<{ readonly message: Message; readonly byBot: boolean }>
+    readonly replyKeyboard?: ReplyKeyboardMarkup | undefined
+    readonly started: boolean
+    readonly access: ChatAccess
+  }>
 }
 
 export interface ApiCall {
@@ -215,6 +248,8 @@ export class BotApiEmulator extends Context.Service<
     readonly listen: (listener: (event: EmulatorEvent) => void) => () => void
     /** Chat changes as a stream (one subscription per run). */
     readonly changes: Stream.Stream<ChatEvent>
+    /** The chats as they are now, for `EmulatorOptions.restore`. */
+    readonly snapshot: () => EmulatorSnapshot
 
     // ---- recording ----
     readonly calls: ReadonlyArray<ApiCall>
@@ -476,6 +511,37 @@ const make = (options: EmulatorOptions) =>
       const chat = chatRecord(who.id)
       chat.started = true
     }
+
+    if (options.restore !== undefined) {
+      const saved = options.restore
+      observeUpdateId(saved.lastUpdateId)
+      for (const p of saved.people) people.set(p.id, p)
+      for (const [name, id] of saved.usernames) usernames.set(name, id)
+      for (const entry of saved.chats) {
+        const chat = newChat(entry.chat.id, entry.chat)
+        chat.nextMessageId = entry.nextMessageId
+        for (const stored of entry.messages) chat.messages.set(stored.message.message_id, { ...stored })
+        chat.replyKeyboard = entry.replyKeyboard
+        chat.started = entry.started
+        chat.access = entry.access
+        chats.set(chat.id, chat)
+      }
+    }
+
+    const snapshot = (): EmulatorSnapshot => ({
+      version: 1,
+      lastUpdateId: lastUpdateId(),
+      people: [...people.values()],
+      usernames: [...usernames.entries()],
+      chats: [...chats.values()].map((chat) => ({
+        chat: chat.chat,
+        nextMessageId: chat.nextMessageId,
+        messages: [...chat.messages.values()].map((stored) => ({ message: stored.message, byBot: stored.byBot })),
+        ...(chat.replyKeyboard !== undefined ? { replyKeyboard: chat.replyKeyboard } : {}),
+        started: chat.started,
+        access: chat.access
+      }))
+    })
 
     const store = (chat: ChatRecord, message: Message, byBot: boolean) => {
       chat.messages.set(message.message_id, { message, byBot })
@@ -1278,6 +1344,7 @@ const make = (options: EmulatorOptions) =>
           (unlisten) => Effect.sync(unlisten)
         )
       ),
+      snapshot,
       calls,
       callsTo: (method) => calls.filter((c) => c.method === method),
       waitForCall: (predicate) =>

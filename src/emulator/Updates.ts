@@ -42,6 +42,9 @@ let highestUpdateId = 0
 /** The next update id, above every id built or pushed so far in this process. */
 export const nextUpdateId = (): number => ++highestUpdateId
 
+/** The highest update id built or seen so far in this process. */
+export const lastUpdateId = (): number => highestUpdateId
+
 /** Records an id built or pushed elsewhere, so later fresh ids stay above it. */
 export const observeUpdateId = (id: number): void => {
   if (id > highestUpdateId) highestUpdateId = id

@@ -43,10 +43,12 @@ export class ConfessionLimits extends Context.Service<
   static readonly layer = (options: ConfessionLimitsOptions): Layer.Layer<ConfessionLimits> =>
     ConfessionLimits.layerNoDeps(options).pipe(Layer.provide(RateLimiterStoreMemory.layer()))
 
-  static readonly layerConfig: Layer.Layer<ConfessionLimits, never, AppConfig> = Layer.unwrap(
+  /** Settings from the configuration; the limits live in the `RateLimiterStore` given (memory, or Redis to share
+   * them between processes and keep them across restarts). */
+  static readonly layerConfig: Layer.Layer<ConfessionLimits, never, AppConfig | RateLimiter.RateLimiterStore> = Layer.unwrap(
     Effect.gen(function* () {
       const config = yield* AppConfig
-      return ConfessionLimits.layer({ perHour: config.confessionsPerHour, cooldown: config.confessionCooldown })
+      return ConfessionLimits.layerNoDeps({ perHour: config.confessionsPerHour, cooldown: config.confessionCooldown })
     })
   )
 }

@@ -1,12 +1,14 @@
 // Profile and system statistics behind Effect's Cache: a miss costs one SQL statement, a hit costs none, and a
-// user's own write forgets their entry so they never see a stale count of their own doing.
-import { Context, Duration, Effect, Exit, Layer, Metric } from "effect"
+// user's own write forgets their entry so they never see a stale count of their own doing. With several processes
+// the write is announced (StatsInvalidation) and every other process forgets the entry too.
+import { Context, Duration, Effect, Exit, Layer, Metric, Queue } from "effect"
 import * as Cache from "effect/Cache"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../AppConfig.ts"
 import type { UserId } from "../domain/Ids.ts"
 import type { ProfileStats } from "../domain/Profile.ts"
 import type { SystemStats } from "../domain/Stats.ts"
+import { StatsInvalidation } from "./StatsInvalidation.ts"
 import { StatsQueries } from "./StatsQueries.ts"
 
 export interface StatsCacheOptions {
@@ -45,24 +47,31 @@ export class StatsCache extends Context.Service<
   {
     readonly profileOf: (user: UserId) => Effect.Effect<ProfileStats, SqlError>
     readonly system: Effect.Effect<SystemStats, SqlError>
-    /** Called by every write that changes `user`'s numbers. */
+    /** Called by every write that changes `user`'s numbers; other processes are told too. */
     readonly forget: (user: UserId) => Effect.Effect<void>
   }
 >()("confessions/services/StatsCache") {
+  /** Needs the `StatsInvalidation` transport between processes. */
+  static readonly layerNoDeps = (
+    options: StatsCacheOptions
+  ): Layer.Layer<StatsCache, never, StatsQueries | StatsInvalidation> => Layer.effect(StatsCache, make(options))
+
+  /** One process: nobody else to tell. */
   static readonly layer = (options: StatsCacheOptions): Layer.Layer<StatsCache, never, StatsQueries> =>
-    Layer.effect(StatsCache, make(options))
+    StatsCache.layerNoDeps(options).pipe(Layer.provide(StatsInvalidation.layerLocal))
 
   /** STATS_CACHE_TTL and STATS_CACHE_CAPACITY from the configuration. */
-  static readonly layerConfig: Layer.Layer<StatsCache, never, AppConfig | StatsQueries> = Layer.unwrap(
+  static readonly layerConfig: Layer.Layer<StatsCache, never, AppConfig | StatsQueries | StatsInvalidation> = Layer.unwrap(
     Effect.gen(function* () {
       const config = yield* AppConfig
-      return StatsCache.layer({ ttl: config.statsCacheTtl, capacity: config.statsCacheCapacity })
+      return StatsCache.layerNoDeps({ ttl: config.statsCacheTtl, capacity: config.statsCacheCapacity })
     })
   )
 }
 
 const make = Effect.fnUntraced(function* (options: StatsCacheOptions) {
   const queries = yield* StatsQueries
+  const invalidation = yield* StatsInvalidation
   const ttl = Duration.fromInputUnsafe(options.ttl)
   const profile = labelled("profile")
   const system = labelled("system")
@@ -87,6 +96,20 @@ const make = Effect.fnUntraced(function* (options: StatsCacheOptions) {
     timeToLive: (exit) => (Exit.isSuccess(exit) ? systemTtl : Duration.zero)
   })
 
+  const publishSize = Effect.flatMap(Cache.size(profiles), (entries) => Metric.update(profile.size, entries))
+
+  // What other processes changed. An `All` (a possible gap in the messages) forgets the system numbers too.
+  yield* Queue.take(invalidation.received).pipe(
+    Effect.flatMap((what) =>
+      what._tag === "Users"
+        ? Effect.forEach(what.users, (user) => Cache.invalidate(profiles, user), { discard: true })
+        : Effect.andThen(Cache.invalidateAll(profiles), Cache.invalidateAll(systemEntry))
+    ),
+    Effect.andThen(publishSize),
+    Effect.forever,
+    Effect.forkScoped
+  )
+
   return StatsCache.of({
     profileOf: Effect.fn("StatsCache.profileOf")(function* (user) {
       return yield* lookup(profiles, user, profile)
@@ -94,7 +117,8 @@ const make = Effect.fnUntraced(function* (options: StatsCacheOptions) {
     system: lookup(systemEntry, "system", system).pipe(Effect.withSpan("StatsCache.system")),
     forget: Effect.fn("StatsCache.forget")(function* (user) {
       yield* Cache.invalidate(profiles, user)
-      yield* Metric.update(profile.size, yield* Cache.size(profiles))
+      yield* invalidation.announce(user)
+      yield* publishSize
     })
   })
 })

@@ -1,7 +1,7 @@
 // The Effect face of grammY's Bot API client: every call is an Effect with a classified TelegramError, 429s wait
 // `retry_after`, 5xx and network failures back off exponentially, 403 "blocked by the user" marks the user inactive,
 // and outgoing messages pass Telegram's rate limits (global, per private chat, per group or channel) first.
-import { Context, Data, Duration, Effect, Layer, Metric, Redacted, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, Layer, Metric, Redacted, Ref, Schedule } from "effect"
 import { RateLimiter } from "effect/persistence"
 import { Api, GrammyError, HttpError, InputFile } from "grammy"
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, UserFromGetMe } from "grammy/types"
@@ -143,23 +143,30 @@ export class Telegram extends Context.Service<
 >()("confessions/services/Telegram") {
   static readonly layerNoDeps = (options: TelegramOptions) => Layer.effect(Telegram, make(options))
 
+  /**
+   * Rate limits kept in this process's memory, in the bounded store: Effect's own keeps one token bucket per chat
+   * ever written to, forever (issue 12, item 10).
+   */
   static readonly layer = (options: TelegramOptions) =>
-    // The bounded store: Effect's own keeps one token bucket per chat ever written to, forever (issue 12, item 10).
     Telegram.layerNoDeps(options).pipe(Layer.provide(RateLimiter.layer.pipe(Layer.provide(RateLimiterStoreMemory.layer()))))
 
+  /**
+   * Settings from the configuration; the limits live in the `RateLimiterStore` given (the memory one, or Redis so that
+   * several processes together stay within Telegram's limits).
+   */
   static readonly layerConfig = (
     hooks: Pick<TelegramOptions, "onBlocked"> = {}
-  ): Layer.Layer<Telegram, never, AppConfig> =>
+  ): Layer.Layer<Telegram, never, AppConfig | RateLimiter.RateLimiterStore> =>
     Layer.unwrap(
       Effect.gen(function* () {
         const config = yield* AppConfig
-        return Telegram.layer({
+        return Telegram.layerNoDeps({
           token: Redacted.value(config.botToken),
           apiRoot: config.telegramApiRoot,
           rateLimits: config.telegramRateLimits,
           backoffBase: "250 millis",
           onBlocked: hooks.onBlocked
-        })
+        }).pipe(Layer.provide(RateLimiter.layer))
       })
     )
 }
@@ -177,6 +184,11 @@ const rateLimitedResponses = Metric.counter("confessions_telegram_429_total", {
   incremental: true
 })
 
+const unthrottledCalls = Metric.counter("confessions_telegram_unthrottled_total", {
+  description: "Bot API calls sent without the rate limit because its store (Redis) could not be reached",
+  incremental: true
+})
+
 const messageMethods = new Set([
   "sendMessage",
   "sendPhoto",
@@ -190,6 +202,10 @@ const messageMethods = new Set([
 const make = (options: TelegramOptions) =>
   Effect.gen(function* () {
     const limiter = yield* RateLimiter.RateLimiter
+    const lastUnthrottledWarning = yield* Ref.make(Number.NEGATIVE_INFINITY)
+    // Exposed from the start at 0, so that rules like `increase(…[10m]) > 0` see the first one.
+    yield* Metric.update(rateLimitedResponses, 0)
+    yield* Metric.update(unthrottledCalls, 0)
     const api = new Api(options.token, { apiRoot: options.apiRoot })
     const limits = options.rateLimits
 
@@ -218,7 +234,19 @@ const make = (options: TelegramOptions) =>
                 key: `telegram:group:${chatId}`
               }
         )
-      }).pipe(Effect.orDie)
+      }).pipe(
+        // Only the store can fail here (Redis unreachable; `sleep` waits instead of failing on a limit). The call goes
+        // out unthrottled rather than not at all, so people still hear "a temporary problem" during an outage;
+        // Telegram's own 429 with retry_after is the backstop.
+        Effect.catchTag("RateLimiterError", (error) =>
+          Effect.gen(function* () {
+            yield* Metric.update(unthrottledCalls, 1)
+            const now = yield* Clock.currentTimeMillis
+            if (now - (yield* Ref.getAndSet(lastUnthrottledWarning, now)) < 10_000) return
+            yield* Effect.logWarning("rate-limit store unreachable; Bot API calls go out unthrottled", error.reason._tag)
+          })
+        )
+      )
 
     const transientRetry = Schedule.max([Schedule.exponential(options.backoffBase), Schedule.recurs(3)]).pipe(
       Schedule.setInputType<TelegramError>(),

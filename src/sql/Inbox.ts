@@ -33,6 +33,8 @@ export class Inbox extends Context.Service<
     readonly store: (updates: ReadonlyArray<Update>) => Effect.Effect<void, SqlError>
     /** Stored updates that were never recorded as processed, oldest first: what a previous run left unfinished. */
     readonly unfinished: Effect.Effect<ReadonlyArray<StoredUpdate>, SqlError>
+    /** The newest stored update id (-1 when none): everything up to it is durable and may be confirmed to Telegram. */
+    readonly newest: Effect.Effect<number, SqlError>
     /** Counts one more try of a stored update; returns the new count (0 when the update is not stored). */
     readonly countAttempt: (updateId: UpdateId) => Effect.Effect<number, SqlError>
     /** Removes handled updates and any older than the retention; returns how many went. */
@@ -87,6 +89,9 @@ const make = (options: InboxOptions) =>
             attempts: row.attempts
           }))
         )
+      ),
+      newest: sql<{ max: bigint | number | string | null }>`select max(update_id) as max from update_inbox`.pipe(
+        Effect.map((rows) => (rows[0]?.max === null || rows[0]?.max === undefined ? -1 : Number(rows[0].max)))
       ),
       countAttempt: Effect.fnUntraced(function* (updateId) {
         const rows = yield* sql<{ attempts: number }>`

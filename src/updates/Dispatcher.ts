@@ -16,12 +16,18 @@
 //
 // The edge: `screen` checks what a source received (TelegramUpdate.check) before anything else sees it, so a malformed
 // update is logged, counted, recorded and dropped instead of crashing deep in a handler.
-import { Cause, Clock, Context, Deferred, Duration, Effect, FiberSet, Layer, Metric, Option, Ref, Result, Schedule, Semaphore } from "effect"
+//
+// Several processes (webhook mode behind a load balancer): before its first try an update also takes its key's lease
+// (UserLock), so the same user's updates on other processes wait for it, and keeps it until it is finished (its
+// retries included). It waits for the lease without an execution permit. A lease it cannot take (Redis unreachable)
+// is a failed try like any other.
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, FiberSet, Layer, Metric, Option, Ref, Result, Schedule, Scope, Semaphore } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import type { Update } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import { UpdateId } from "../domain/Ids.ts"
 import * as TelegramUpdate from "../domain/TelegramUpdate.ts"
+import { UserLock } from "../services/UserLock.ts"
 import { CurrentUpdate, Processed } from "../sql/Processed.ts"
 import { type Handled, LastAttempt, Router } from "./Router.ts"
 
@@ -86,6 +92,11 @@ export class Dispatcher extends Context.Service<
     readonly finishedCount: Effect.Effect<number>
     /** Completes as soon as more than `count` updates have finished (at once if that already happened). */
     readonly progressSince: (count: number) => Effect.Effect<void>
+    /**
+     * Reads the newest recorded update id again. Ids above it skip the ledger look-up, so a process that becomes the
+     * polling leader after another one handled updates calls this first.
+     */
+    readonly resync: Effect.Effect<void, SqlError>
     /** Stops accepting, lets running updates finish within `grace`, interrupts the rest, records what finished. */
     readonly drain: (grace: Duration.Input) => Effect.Effect<void>
     /**
@@ -107,10 +118,10 @@ export class Dispatcher extends Context.Service<
     ) => Effect.Effect<void, SqlError>
   }
 >()("confessions/updates/Dispatcher") {
-  static readonly layer = (options: DispatcherOptions): Layer.Layer<Dispatcher, never, Router | Processed> =>
+  static readonly layer = (options: DispatcherOptions): Layer.Layer<Dispatcher, never, Router | Processed | UserLock> =>
     Layer.effect(Dispatcher, make(options))
 
-  static readonly layerConfig: Layer.Layer<Dispatcher, never, Router | Processed | AppConfig> = Layer.unwrap(
+  static readonly layerConfig: Layer.Layer<Dispatcher, never, Router | Processed | UserLock | AppConfig> = Layer.unwrap(
     Effect.gen(function* () {
       const config = yield* AppConfig
       return Dispatcher.layer({
@@ -176,6 +187,7 @@ const make = (options: DispatcherOptions) =>
   Effect.gen(function* () {
     const router = yield* Router
     const processed = yield* Processed
+    const userLock = yield* UserLock
     const fibers = yield* FiberSet.make<void>()
     const admission = yield* Semaphore.make(options.maxPending)
     const execution = yield* Semaphore.make(options.concurrency)
@@ -191,7 +203,7 @@ const make = (options: DispatcherOptions) =>
     let finishedTotal = 0
 
     // Ids at or below this were possibly handled by an earlier run; only they need a database look-up.
-    const maxRecorded = yield* processed.recordedMax.pipe(Effect.orDie)
+    let maxRecorded = yield* processed.recordedMax.pipe(Effect.orDie)
 
     const remember = (id: number) => {
       finishedRecently.add(id)
@@ -276,6 +288,17 @@ const make = (options: DispatcherOptions) =>
         return { handled, claimed: yield* Ref.get(claimed) }
       })
 
+    /**
+     * A try that could not start: its user's lease could not be taken. Told like a failed try of the router: the
+     * last one apologises (and is logged as skipped by the caller), earlier ones only warn.
+     */
+    const leaseFailed = (update: Update, cause: Cause.Cause<unknown>, last: boolean) =>
+      Effect.gen(function* () {
+        if (last) yield* apologise(update)
+        else yield* Effect.logWarning("update could not take its user's lease; it will be tried again", cause)
+        return { handled: { _tag: "Failed", cause, retryable: true } as Handled, claimed: false }
+      })
+
     const work = (
       update: Update,
       key: string,
@@ -291,6 +314,9 @@ const make = (options: DispatcherOptions) =>
         const updateId = UpdateId.make(update.update_id)
         let tries = attempts.previous
         let failuresHere = 0
+        const lease = yield* Scope.make()
+        let leased = false
+        yield* Effect.addFinalizer(() => Scope.close(lease, Exit.void))
         while (!entry.finished) {
           if (tries >= options.maxAttempts) {
             // Replayed with every try used up and none of them ended: nobody has told its user anything yet.
@@ -301,7 +327,11 @@ const make = (options: DispatcherOptions) =>
             break
           }
           const last = tries + 1 >= options.maxAttempts
-          const { handled, claimed } = yield* execution.withPermits(1)(
+          const taken = leased ? Result.succeed(undefined) : yield* Effect.result(Scope.provide(userLock.hold(key), lease))
+          if (Result.isSuccess(taken)) leased = true
+          const { handled, claimed } = Result.isFailure(taken)
+            ? yield* leaseFailed(update, Cause.fail(taken.failure), last)
+            : yield* execution.withPermits(1)(
             Effect.gen(function* () {
               executing++
               yield* publishGauges
@@ -343,6 +373,7 @@ const make = (options: DispatcherOptions) =>
           }
         }
       }).pipe(
+        Effect.scoped,
         Effect.annotateLogs({ updateId: update.update_id }),
         Effect.ensuring(
           Effect.gen(function* () {
@@ -498,6 +529,11 @@ const make = (options: DispatcherOptions) =>
       freeCapacity: Effect.sync(() => options.maxPending - admitted),
       finishedCount: Effect.sync(() => finishedTotal),
       progressSince: (count) => Effect.suspend(() => (finishedTotal > count ? Effect.void : Deferred.await(progressSignal))),
+      resync: Effect.flatMap(processed.recordedMax, (max) =>
+        Effect.sync(() => {
+          maxRecorded = Math.max(maxRecorded, max)
+        })
+      ),
       drain
     })
   })

@@ -1,16 +1,22 @@
 // Long polling: one fiber asks getUpdates for as many updates as the pipeline has room for, stores each batch in
 // the durable inbox, and hands it to the dispatcher; the next call's offset confirms the stored batch to Telegram.
-// At start, what the inbox holds unfinished from an earlier run is replayed first. On shutdown the fiber stops
-// asking, the dispatcher drains within the grace period, and the last stored batch is confirmed.
 // Every update is checked at this edge (malformed ones are recorded and dropped, the offset still moves past them),
 // and no single update can stop polling: one the inbox refuses is isolated from its batch and given up on.
-import { Cause, Duration, Effect, Fiber, Layer, Option, Ref, Result, Schedule } from "effect"
+//
+// Several processes may run this against one database: only the leader polls (sql/Leadership.ts), the others wait as
+// standbys. Each time this process becomes the leader it starts from the database, not from memory: the newest stored
+// update is where polling resumes, what the inbox holds unfinished (left by a previous run or a leader that died) is
+// replayed first, and the dispatcher re-reads the processed-updates ledger's newest id. When it stops leading (or
+// shuts down) it stops asking, lets in-flight updates finish within the grace period, and confirms the last stored
+// batch; on shutdown the lock is given up only after that, so a standby takes over exactly where this one stopped.
+import { Cause, Deferred, Duration, Effect, Layer, Option, Ref, Result, Schedule } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import type { Update } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import { Telegram, type TelegramError } from "../services/Telegram.ts"
 import { Dispatcher } from "./Dispatcher.ts"
 import { Inbox } from "../sql/Inbox.ts"
+import { Leadership } from "../sql/Leadership.ts"
 import { Router } from "./Router.ts"
 import { UpdateSource } from "./UpdateSource.ts"
 
@@ -25,7 +31,7 @@ const maxBatch = 100
 
 export const layer = (
   options: PollingOptions
-): Layer.Layer<UpdateSource, TelegramError | SqlError, Telegram | Dispatcher | Router | Inbox> =>
+): Layer.Layer<UpdateSource, never, Telegram | Dispatcher | Router | Inbox | Leadership> =>
   Layer.effect(
     UpdateSource,
     Effect.gen(function* () {
@@ -33,20 +39,20 @@ export const layer = (
       const dispatcher = yield* Dispatcher
       const router = yield* Router
       const inbox = yield* Inbox
+      const leadership = yield* Leadership
       const running = yield* Ref.make(false)
+      const shuttingDown = yield* Ref.make(false)
       // The next offset to ask for: one past the newest stored update (0 = wherever Telegram's confirmation is).
       const nextOffset = yield* Ref.make(0)
       const allowedUpdates = router.allowedUpdates
 
-      yield* telegram.deleteWebhook
-
       // The inbox counts the tries of what it stores, so one that keeps failing or crashing is given up on in time.
       const counted = { countAttempt: inbox.countAttempt }
 
-      const stored = yield* inbox.unfinished
-      if (stored.length > 0) {
+      const replayUnfinished = Effect.gen(function* () {
+        const stored = yield* inbox.unfinished
+        if (stored.length === 0) return
         yield* Effect.logInfo(`replaying ${stored.length} updates left unfinished by the previous run`)
-        yield* Ref.set(nextOffset, Math.max(...stored.map((row) => row.updateId)) + 1)
         // Checked again: an earlier version stored whatever Telegram sent.
         const replay: Array<Update> = []
         for (const row of stored) {
@@ -55,7 +61,7 @@ export const layer = (
         }
         const previousAttempts = new Map(stored.map((row) => [row.updateId, row.attempts] as const))
         yield* dispatcher.offer(replay, { ...counted, previousAttempts })
-      }
+      })
 
       /**
        * Stores a batch. If the inbox refuses it, each update is tried alone (twice), so that one update it cannot
@@ -102,6 +108,8 @@ export const layer = (
         yield* dispatcher.offer(kept, counted)
       })
 
+      // The pause after a failure stays short (at most 3 s), so polling resumes within seconds of Telegram or the
+      // database coming back.
       const loop = pollOnce.pipe(
         Effect.tap(() => Ref.set(running, true)),
         Effect.tapError((error) =>
@@ -110,32 +118,53 @@ export const layer = (
         Effect.retry(
           Schedule.exponential("1 second").pipe(
             Schedule.setInputType<TelegramError | SqlError>(),
-            Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.seconds(30))))
+            Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.seconds(3))))
           )
         ),
         Effect.forever
       )
 
-      yield* Ref.set(running, true)
-      const poller = yield* Effect.forkScoped(loop)
-      yield* Effect.logInfo("long polling started")
+      /** After leading: in-flight updates finish (on shutdown: drain), and the last stored batch is confirmed. */
+      const stopLeading = Effect.gen(function* () {
+        yield* Ref.set(running, false)
+        if (yield* Ref.get(shuttingDown)) yield* dispatcher.drain(options.shutdownGrace)
+        else yield* dispatcher.awaitIdle.pipe(Effect.timeoutOption(options.shutdownGrace))
+        const offset = yield* Ref.get(nextOffset)
+        if (offset > 0) {
+          yield* telegram
+            .getUpdates({ offset, limit: 1, timeoutSeconds: 0, allowedUpdates })
+            .pipe(Effect.ignore({ log: "Warn" }))
+        }
+        yield* Effect.logInfo(`long polling stopped; confirmed updates below ${offset}`)
+      })
 
-      yield* Effect.addFinalizer(() =>
-        Effect.gen(function* () {
-          yield* Ref.set(running, false)
-          yield* Fiber.interrupt(poller)
-          yield* dispatcher.drain(options.shutdownGrace)
-          const offset = yield* Ref.get(nextOffset)
-          if (offset > 0) {
-            yield* telegram
-              .getUpdates({ offset, limit: 1, timeoutSeconds: 0, allowedUpdates })
-              .pipe(Effect.ignore({ log: "Warn" }))
-          }
-          yield* Effect.logInfo(`long polling stopped; confirmed updates below ${offset}`)
-        })
-      )
+      // Completed once the first term started polling (or failed trying), so a process that leads from the start is
+      // polling when its layer is ready.
+      const firstTerm = yield* Deferred.make<void>()
 
-      return UpdateSource.of({ mode: "polling", isRunning: Ref.get(running) })
+      /** One term as the leader: resume from the database, then poll until interrupted. */
+      const lead = Effect.gen(function* () {
+        yield* dispatcher.resync
+        yield* Ref.set(nextOffset, (yield* inbox.newest) + 1)
+        yield* telegram.deleteWebhook
+        yield* replayUnfinished
+        yield* Ref.set(running, true)
+        yield* Effect.logInfo("long polling started")
+        yield* Deferred.succeed(firstTerm, undefined)
+        return yield* loop
+      }).pipe(Effect.ensuring(Effect.andThen(stopLeading, Deferred.succeed(firstTerm, undefined))))
+
+      yield* leadership.run(lead)
+      if ((yield* leadership.role) === "leader") yield* Deferred.await(firstTerm)
+      // Finalizers run last-added first: this one runs before leading is interrupted, so it stops with a full drain.
+      yield* Effect.addFinalizer(() => Ref.set(shuttingDown, true))
+
+      return UpdateSource.of({
+        mode: "polling",
+        role: leadership.role,
+        // A standby is doing its job by waiting.
+        isRunning: Effect.flatMap(leadership.role, (role) => (role === "standby" ? Effect.succeed(true) : Ref.get(running)))
+      })
     })
   )
 
@@ -147,8 +176,8 @@ const nextAfter = (update: Update): ReadonlyArray<number> => {
 
 export const layerConfig: Layer.Layer<
   UpdateSource,
-  TelegramError | SqlError,
-  Telegram | Dispatcher | Router | Inbox | AppConfig
+  never,
+  Telegram | Dispatcher | Router | Inbox | Leadership | AppConfig
 > = Layer.unwrap(
   Effect.gen(function* () {
     const config = yield* AppConfig

@@ -7,6 +7,7 @@ import { HttpIncomingMessage, HttpRouter, type HttpServerRequest, HttpServerResp
 import { timingSafeEqual } from "node:crypto"
 import { AppConfig, type WebhookSettings } from "../AppConfig.ts"
 import { Telegram, type TelegramError } from "../services/Telegram.ts"
+import { publishRole } from "../sql/Leadership.ts"
 import { Dispatcher } from "./Dispatcher.ts"
 import { Router } from "./Router.ts"
 import { UpdateSource } from "./UpdateSource.ts"
@@ -58,8 +59,9 @@ export const layer = (
       const dispatcher = yield* Dispatcher
       yield* telegram.setWebhook(settings.url, Redacted.value(settings.secret), router.allowedUpdates)
       yield* Effect.logInfo("webhook registered")
+      yield* publishRole("webhook")
       yield* Effect.addFinalizer(() => dispatcher.drain(options.shutdownGrace))
-      return UpdateSource.of({ mode: "webhook", isRunning: Effect.succeed(true) })
+      return UpdateSource.of({ mode: "webhook", role: Effect.succeed("webhook"), isRunning: Effect.succeed(true) })
     })
   )
 

@@ -62,6 +62,7 @@ export const adminCommands: ReadonlyArray<readonly [command: string, what: strin
   ["/delete <ID>", "delete confession ID (and its channel post)"],
   ["/block c<ID>", "block the author of confession ID (m<ID>: of comment ID)"],
   ["/unblock c<ID>", "unblock the author of confession ID (m<ID>: of comment ID)"],
+  ["/reports", "reported comments waiting for a decision"],
   ["/feedbacks", "open feedback"]
 ]
 

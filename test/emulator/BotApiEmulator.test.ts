@@ -16,7 +16,7 @@ import {
   Faults,
   token
 } from "../../src/emulator/BotApiEmulator.ts"
-import { callback, person, photo, text } from "../../src/emulator/Updates.ts"
+import { callback, lastUpdateId, person, photo, text } from "../../src/emulator/Updates.ts"
 
 const ann = person(41_001, "Ann", "ann_a")
 const ben = person(41_002, "Ben")
@@ -404,6 +404,43 @@ describe("BotApiEmulator", () => {
         const invalid = yield* apiError(() => api.setMyCommands([{ command: "Bad Command", description: "x" }]))
         assert.strictEqual(invalid.description, "Bad Request: BOT_COMMAND_INVALID")
         assert.strictEqual((yield* fake.waitForCall((c) => c.method === "setMyCommands")).method, "setMyCommands")
+      }))
+  })
+
+  describe("snapshot", () => {
+    live("snapshot - a restored emulator shows the same chats, goes on numbering messages, and hands out newer update ids", (fake, api) =>
+      Effect.gen(function* () {
+        yield* fake.send(ann, "hello")
+        yield* call(() =>
+          api.sendMessage(ann.id, "<b>Hi</b> Ann", {
+            parse_mode: "HTML",
+            reply_markup: { keyboard: [[{ text: "Menu" }]], resize_keyboard: true }
+          })
+        )
+        yield* call(() =>
+          api.sendMessage(ann.id, "Pick", { reply_markup: { inline_keyboard: [[{ text: "Go", callback_data: "go" }]] } })
+        )
+        yield* call(() => api.sendMessage("@snapshot_channel", "post"))
+        const channel = fake.chat("@snapshot_channel").chatId
+        // Through JSON, as the playground keeps it on disk; as if saved by a process that had handed out many more ids
+        // (a new process starts counting from zero, and the bot de-duplicates updates by id).
+        const saved = { ...JSON.parse(JSON.stringify(fake.snapshot())), lastUpdateId: lastUpdateId() + 1_000_000 }
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const restored = yield* BotApiEmulator
+            const again = new Api(restored.token, { apiRoot: restored.apiRoot })
+            assert.deepStrictEqual(restored.chat(ann.id), fake.chat(ann.id))
+            assert.strictEqual(restored.chat("@snapshot_channel").chatId, channel)
+            assert.deepStrictEqual(restored.chat(channel).messages, fake.chat(channel).messages)
+            const next = yield* call(() => again.sendMessage(ann.id, "later"))
+            assert.strictEqual(next.message_id, 4)
+            const press = yield* restored.press(ann, ann.id, 3, "Go")
+            assert.isAbove(press.update_id, saved.lastUpdateId)
+            const update = yield* restored.send(ann, "again")
+            assert.isAbove(update.update_id, press.update_id)
+            assert.strictEqual(update.message?.message_id, 5)
+          }).pipe(Effect.provide(BotApiEmulator.layer({ restore: saved })))
+        )
       }))
   })
 })

@@ -4,6 +4,7 @@ import { TestClock } from "effect/testing"
 import { AppConfig } from "../../src/AppConfig.ts"
 import { UserId } from "../../src/domain/Ids.ts"
 import { ConfessionLimits, ConfessionLimitsError } from "../../src/services/ConfessionLimits.ts"
+import { RateLimiterStoreMemory } from "../../src/services/RateLimiterStoreMemory.ts"
 
 const ann = UserId.make(31)
 const ben = UserId.make(32)
@@ -98,9 +99,10 @@ describe("ConfessionLimits", () => {
     }).pipe(
       Effect.provide(
         ConfessionLimits.layerConfig.pipe(
-          Layer.provide(
-            AppConfig.layerFromEnv({ BOT_TOKEN: "1:x", CONFESSIONS_PER_HOUR: "2", CONFESSION_COOLDOWN: "5 seconds" })
-          )
+          Layer.provide([
+            AppConfig.layerFromEnv({ BOT_TOKEN: "1:x", CONFESSIONS_PER_HOUR: "2", CONFESSION_COOLDOWN: "5 seconds" }),
+            RateLimiterStoreMemory.layer()
+          ])
         )
       )
     ))
