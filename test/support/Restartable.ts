@@ -7,39 +7,12 @@ import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { HttpServer } from "effect/http"
 import { SqlClient } from "effect/sql"
 import type { Message, Update } from "grammy/types"
-import * as Admin from "../../src/features/Admin.ts"
-import * as CommentsFeature from "../../src/features/Comments.ts"
-import * as Confess from "../../src/features/Confess.ts"
-import * as Fallback from "../../src/features/Fallback.ts"
-import * as FeedbackFeature from "../../src/features/Feedback.ts"
-import * as Help from "../../src/features/Help.ts"
-import * as Moderate from "../../src/features/Moderate.ts"
-import * as MyComments from "../../src/features/MyComments.ts"
-import * as Profile from "../../src/features/Profile.ts"
-import * as ReactionsFeature from "../../src/features/Reactions.ts"
-import * as Reports from "../../src/features/Reports.ts"
-import * as Start from "../../src/features/Start.ts"
+import * as App from "../../src/App.ts"
 import { Courier } from "../../src/services/Courier.ts"
 import { Dispatcher } from "../../src/updates/Dispatcher.ts"
 import { type ApiCall, BotApiEmulator, type ChatEvent } from "../../src/emulator/BotApiEmulator.ts"
 import * as TestApp from "./TestApp.ts"
 import * as TestDatabase from "./TestDatabase.ts"
-
-/** Every feature, as App.ts registers them. */
-export const features = Layer.mergeAll(
-  Start.layer,
-  Help.layer,
-  Confess.layer,
-  Moderate.layer,
-  Profile.layer,
-  Admin.layer,
-  CommentsFeature.layer,
-  ReactionsFeature.layer,
-  Reports.layer,
-  FeedbackFeature.layer,
-  MyComments.layer,
-  Fallback.layer
-)
 
 export const channel = -1001234567890
 
@@ -116,7 +89,7 @@ export const make = (env: Record<string, string> = {}) =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(testScope)
         const layer = TestApp.layer({
-          features,
+          features: App.features,
           env: {
             SHUTDOWN_GRACE: "0 seconds",
             CONFESSION_COOLDOWN: "0 seconds",
