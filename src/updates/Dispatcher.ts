@@ -71,6 +71,8 @@ export type SkipReason =
   /** The inbox refused to store it. */
   | "unstorable"
 
+const skipReasons: ReadonlyArray<SkipReason> = ["error", "defect", "timeout", "restarts", "unstorable"]
+
 /** Where an update came from, for the `source` label of `confessions_updates_invalid_total`. */
 export type Source = "polling" | "webhook" | "inbox"
 
@@ -191,6 +193,8 @@ const make = (options: DispatcherOptions) =>
     const fibers = yield* FiberSet.make<void>()
     const admission = yield* Semaphore.make(options.maxPending)
     const execution = yield* Semaphore.make(options.concurrency)
+    // Exposed at 0 from the start, so that `increase(…)` alerts see the first skip rather than a new series.
+    for (const reason of skipReasons) yield* Metric.update(Metric.withAttributes(skipped, { reason }), 0)
 
     const entries = new Map<number, Entry>()
     const chains = new Map<string, Chain>()
