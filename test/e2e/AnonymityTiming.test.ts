@@ -99,7 +99,7 @@ describe("Anonymity: timing", () => {
               yield* register(who)
               yield* conversations.set(UserId.make(who.id), Conversation.awaitingComment(confessions[index % 2] as ConfessionId))
             }
-            const texts = commenters.map((who) => text(who, `comment by ${who.id}`))
+            const texts = commenters.map((who) => text(who, "an ordinary comment"))
             // Each commenter's next update, right behind the comment: its answer waits for the comment's update.
             const next = follow ? commenters.map((who) => text(who, "/cancel")) : []
             fake.push(...texts, ...next)
