@@ -24,7 +24,7 @@ import type { SqlError } from "effect/sql/SqlError"
 import * as BotCall from "../domain/BotCall.ts"
 import * as Channel from "../domain/Channel.ts"
 import type { ConfessionId } from "../domain/Ids.ts"
-import { type Batch, type Claimed, CurrentBatch, type Kind, type NewMessage, type Outcome, Outbox } from "../sql/Outbox.ts"
+import { type Batch, type Claimed, CurrentBatch, type Kind, kinds, type NewMessage, type Outcome, Outbox } from "../sql/Outbox.ts"
 import { type AlreadyProcessed, CurrentUpdate, Processed } from "../sql/Processed.ts"
 import { AdminNotifications } from "./AdminNotifications.ts"
 import { type Performed, Telegram, type TelegramError } from "./Telegram.ts"
@@ -162,6 +162,8 @@ const make = (options: CourierOptions) =>
     const retentionMillis = millis(options.retention ?? defaults.retention)
     const alertAfterAttempts = options.alertAfterAttempts ?? defaults.alertAfterAttempts
     const statsInterval = Duration.fromInputUnsafe(options.statsInterval ?? defaults.statsInterval)
+    // Exposed at 0 from the start, so that an `increase(…{outcome="failed"})` alert sees the first one.
+    for (const kind of kinds) yield* Metric.update(Metric.withAttributes(deliveries, { kind, outcome: "failed" }), 0)
 
     const now = Effect.map(Clock.currentTimeMillis, (at) => new Date(at))
     const later = (at: Date, delay: number) => new Date(at.getTime() + delay)

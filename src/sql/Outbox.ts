@@ -20,6 +20,8 @@ export type Kind =
   | "channel_delete"
   | "notice"
 
+export const kinds: ReadonlyArray<Kind> = ["answer", "admin_notice", "admin_close", "admin_alert", "channel_post", "channel_delete", "notice"]
+
 /** A call to store. */
 export interface NewMessage {
   /** Unique for what the call means (e.g. `confession:42:post`); storing the same key again stores nothing. */
