@@ -178,6 +178,9 @@ const make = (options: CourierOptions) =>
     const roundsRunning = yield* Ref.make(0)
     const roundEnded = yield* Ref.make(yield* Deferred.make<void>())
     const answerSeq = yield* Ref.make(0)
+    // Answer keys must differ between processes too: a process that starts again counts from 0, and an update
+    // answered again after a restart (a replay) must not find the key its earlier answer used.
+    const instance = (yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)
 
     // Set when the layer closes: rounds give back the rows they have not started.
     const stopping = yield* Ref.make(false)
@@ -524,11 +527,11 @@ const make = (options: CourierOptions) =>
         const at = yield* now
         const inCommit = (yield* CurrentBatch) !== undefined
         const update = yield* CurrentUpdate
-        // Unique per call: one update may answer more than once (two calls, two commits).
+        // Unique per call: one update may answer more than once (two calls, two commits, or a replay).
         const seq = yield* Ref.getAndUpdate(answerSeq, (n) => n + 1)
         const prefix = Option.isSome(update)
-          ? `answer:${update.value.updateId}:${seq}`
-          : `answer:t${at.getTime()}:${yield* Random.nextIntBetween(0, 2 ** 31)}:${seq}`
+          ? `answer:${update.value.updateId}:${instance}:${seq}`
+          : `answer:t${at.getTime()}:${instance}:${seq}`
         yield* store(
           calls.map((call, index) => ({
             dedupeKey: `${prefix}:${index}`,
