@@ -27,7 +27,7 @@ import type { ConfessionId } from "../domain/Ids.ts"
 import { type Batch, type Claimed, CurrentBatch, type Kind, kinds, type NewMessage, type Outcome, Outbox } from "../sql/Outbox.ts"
 import { type AlreadyProcessed, CurrentUpdate, Processed } from "../sql/Processed.ts"
 import { AdminNotifications } from "./AdminNotifications.ts"
-import { type Performed, Telegram, type TelegramError } from "./Telegram.ts"
+import { type ChatBusy, type Performed, Telegram, type TelegramError } from "./Telegram.ts"
 
 /** A call to deliver after the current write commits. */
 export interface Message {
@@ -124,7 +124,7 @@ export class Courier extends Context.Service<
 }
 
 const deliveries = Metric.counter("confessions_outbox_deliveries_total", {
-  description: "Outbox delivery attempts by kind and outcome (delivered, retry, failed, skipped)",
+  description: "Outbox delivery attempts by kind and outcome (delivered, retry, deferred, failed, skipped)",
   incremental: true
 })
 const pendingGauge = Metric.gauge("confessions_outbox_pending", { description: "Outbox rows waiting to be delivered" })
@@ -230,15 +230,16 @@ const make = (options: CourierOptions) =>
      * One row, and a new message when an answer's message to edit is gone; every attempt must be able to end before
      * `leaseEnd` (epoch millis) leaves room for the record. Never fails.
      */
-    const deliver = (row: Claimed, leaseEnd: number): Effect.Effect<Outcome> =>
+    const deliver = (row: Claimed, leaseEnd: number, chatBusy: "wait" | "fail"): Effect.Effect<Outcome> =>
       Effect.gen(function* () {
         const call = resolve(row)
         if (Option.isNone(call)) return { _tag: "Skipped", id: row.id, reason: "its parent sent nothing" } satisfies Outcome
-        const attempt = (stored: BotCall.BotCall): Effect.Effect<Performed, TelegramError | OutOfLease> =>
-          Effect.flatMap(Clock.currentTimeMillis, (start): Effect.Effect<Performed, TelegramError | OutOfLease> =>
+        type Failure = TelegramError | ChatBusy | OutOfLease
+        const attempt = (stored: BotCall.BotCall): Effect.Effect<Performed, Failure> =>
+          Effect.flatMap(Clock.currentTimeMillis, (start): Effect.Effect<Performed, Failure> =>
             start + attemptBudget > leaseEnd
               ? Effect.fail(new OutOfLease())
-              : telegram.perform(stored).pipe(
+              : telegram.perform(stored, { chatBusy }).pipe(
                   Effect.timeoutOrElse({
                     duration: sendTimeout,
                     orElse: () => Effect.die(new Error(`no answer from the Bot API within ${Duration.format(sendTimeout)}`))
@@ -266,6 +267,9 @@ const make = (options: CourierOptions) =>
         }
         const failure = result.failure
         if (failure._tag === "OutOfLease") return givenBack(row, at, "not reached within its lease")
+        if (failure._tag === "ChatBusy") {
+          return { _tag: "Deferred", id: row.id, dueAt: later(at, Duration.toMillis(failure.retryAfter)) } satisfies Outcome
+        }
         const outcome = outcomeOf(row, failure, at)
         if (failure.reason._tag === "RateLimited") {
           const until = outcome._tag === "Retry" ? outcome.dueAt.getTime() : at.getTime()
@@ -367,14 +371,27 @@ const make = (options: CourierOptions) =>
       if (claimed.length === 0) return 0
       const inTurn = (row: Claimed): Effect.Effect<Outcome> =>
         Effect.flatMap(Ref.get(stopping), (stop) =>
-          stop ? Effect.map(now, (when) => givenBack(row, when, "given back at shutdown")) : deliver(row, leaseUntil.getTime())
+          stop ? Effect.map(now, (when) => givenBack(row, when, "given back at shutdown")) : deliver(row, leaseUntil.getTime(), "fail")
         )
+      // A chat whose rate limit has no room defers the rest of its rows, in order, to when it has: waiting for it
+      // here would hold up the round, and with it every other chat's messages.
+      const chatInTurn = (rows: ReadonlyArray<Claimed>) =>
+        Effect.gen(function* () {
+          const outcomes: Array<Outcome> = []
+          let busyUntil: Date | undefined
+          for (const row of rows) {
+            const outcome: Outcome = busyUntil === undefined ? yield* inTurn(row) : { _tag: "Deferred", id: row.id, dueAt: busyUntil }
+            if (outcome._tag === "Deferred") busyUntil = outcome.dueAt
+            outcomes.push(outcome)
+          }
+          return outcomes
+        })
       const byChat = new Map<string, Array<Claimed>>()
       for (const row of claimed) {
         const chat = String(BotCall.chatOf(row.call) ?? `callback:${row.id}`)
         byChat.set(chat, [...(byChat.get(chat) ?? []), row])
       }
-      const outcomes = yield* Effect.forEach([...byChat.values()], (rows) => Effect.forEach(rows, inTurn), { concurrency })
+      const outcomes = yield* Effect.forEach([...byChat.values()], chatInTurn, { concurrency })
       yield* record(new Map(claimed.map((row) => [row.id, row.kind])), outcomes.flat())
       yield* statsAfterRound
       return claimed.length
@@ -444,7 +461,8 @@ const make = (options: CourierOptions) =>
             postOf: null,
             parentMessageId: undefined
           }
-          outcomes.push(yield* deliver(claimed, row.leaseEnd))
+          // The actor's own chat: worth the wait, which only this update pays.
+          outcomes.push(yield* deliver(claimed, row.leaseEnd, "wait"))
         }
         const at = yield* now
         // A transient failure goes back to the fiber at once instead of waiting for its back-off.

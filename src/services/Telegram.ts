@@ -6,7 +6,7 @@ import { RateLimiter } from "effect/persistence"
 import { Api, GrammyError, HttpError, InputFile } from "grammy"
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup, Update, UserFromGetMe } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
-import type * as BotCall from "../domain/BotCall.ts"
+import * as BotCall from "../domain/BotCall.ts"
 import { type UserId, UserId as UserIdSchema } from "../domain/Ids.ts"
 import { RateLimiterStoreMemory } from "./RateLimiterStoreMemory.ts"
 
@@ -68,6 +68,12 @@ export type TelegramErrorReason =
   | Conflict
   | ServerError
   | NetworkError
+
+/**
+ * A call not made because its chat's rate limit would have made it wait `retryAfter` (asked for with
+ * `perform(…, { chatBusy: "fail" })`): a courier with messages for other chats sends those meanwhile.
+ */
+export class ChatBusy extends Data.TaggedError("ChatBusy")<{ readonly retryAfter: Duration.Duration }> {}
 
 export class TelegramError extends Data.TaggedError("TelegramError")<{
   readonly method: string
@@ -138,7 +144,10 @@ export class Telegram extends Context.Service<
      * schedules its own retries); with it, 429s, 5xx and network failures are retried like every direct call. An edit
      * or delete that still lacks its message id is a defect: the caller fills it in first.
      */
-    readonly perform: (call: BotCall.BotCall, options?: { readonly retry?: boolean }) => Effect.Effect<Performed, TelegramError>
+    readonly perform: <Busy extends "wait" | "fail" = "wait">(
+      call: BotCall.BotCall,
+      options?: { readonly retry?: boolean; readonly chatBusy?: Busy }
+    ) => Effect.Effect<Performed, TelegramError | (Busy extends "fail" ? ChatBusy : never)>
   }
 >()("confessions/services/Telegram") {
   static readonly layerNoDeps = (options: TelegramOptions) => Layer.effect(Telegram, make(options))
@@ -209,7 +218,18 @@ const make = (options: TelegramOptions) =>
     const api = new Api(options.token, { apiRoot: options.apiRoot })
     const limits = options.rateLimits
 
-    const throttle = (chatId: ChatId) =>
+    const chatLimit = (chatId: ChatId) =>
+      typeof chatId === "number" && chatId > 0
+        ? {
+            algorithm: "token-bucket" as const,
+            window: Duration.seconds(limits.privateChatBurst / limits.privateChatPerSecond),
+            limit: limits.privateChatBurst,
+            key: `telegram:chat:${chatId}`
+          }
+        : { algorithm: "token-bucket" as const, window: "1 minute" as const, limit: limits.groupPerMinute, key: `telegram:group:${chatId}` }
+
+    /** Waits for the global limit, and for the chat's unless the caller took the chat's token already. */
+    const throttle = (chatId: ChatId, chatTaken: boolean) =>
       Effect.gen(function* () {
         yield* RateLimiter.sleep(limiter, {
           algorithm: "token-bucket",
@@ -217,23 +237,7 @@ const make = (options: TelegramOptions) =>
           limit: limits.globalPerSecond,
           key: "telegram:global"
         })
-        const isPrivate = typeof chatId === "number" && chatId > 0
-        yield* RateLimiter.sleep(
-          limiter,
-          isPrivate
-            ? {
-                algorithm: "token-bucket",
-                window: Duration.seconds(limits.privateChatBurst / limits.privateChatPerSecond),
-                limit: limits.privateChatBurst,
-                key: `telegram:chat:${chatId}`
-              }
-            : {
-                algorithm: "token-bucket",
-                window: "1 minute",
-                limit: limits.groupPerMinute,
-                key: `telegram:group:${chatId}`
-              }
-        )
+        if (!chatTaken) yield* RateLimiter.sleep(limiter, chatLimit(chatId))
       }).pipe(
         // Only the store can fail here (Redis unreachable; `sleep` waits instead of failing on a limit). The call goes
         // out unthrottled rather than not at all, so people still hear "a temporary problem" during an outage;
@@ -246,6 +250,17 @@ const make = (options: TelegramOptions) =>
             yield* Effect.logWarning("rate-limit store unreachable; Bot API calls go out unthrottled", error.reason._tag)
           })
         )
+      )
+
+    /** Takes a token of the chat's limit now, or fails with `ChatBusy` saying when one will be there. */
+    const takeChatToken = (chatId: ChatId): Effect.Effect<void, ChatBusy> =>
+      limiter.consume({ ...chatLimit(chatId), onExceeded: "fail" }).pipe(
+        Effect.asVoid,
+        Effect.catchReason("RateLimiterError", "RateLimitExceeded", (reason) =>
+          Effect.fail(new ChatBusy({ retryAfter: reason.retryAfter }))
+        ),
+        // The store is unreachable: as in `throttle`, the call goes out rather than not at all.
+        Effect.catchTag("RateLimiterError", () => Effect.void)
       )
 
     const transientRetry = Schedule.max([Schedule.exponential(options.backoffBase), Schedule.recurs(3)]).pipe(
@@ -268,7 +283,8 @@ const make = (options: TelegramOptions) =>
       method: string,
       chatId: ChatId | undefined,
       request: (signal: GrammySignal) => Promise<A>,
-      retry = true
+      retry = true,
+      chatTaken = false
     ) => {
       const attempt = Effect.tryPromise({
         try: (signal) => request(signal as unknown as GrammySignal),
@@ -281,7 +297,7 @@ const make = (options: TelegramOptions) =>
       const once = retry
         ? Effect.retry(attempt, { while: (error) => error.reason._tag === "RateLimited", schedule: rateLimitRetry })
         : attempt
-      const throttled = chatId !== undefined && messageMethods.has(method) ? Effect.andThen(throttle(chatId), once) : once
+      const throttled = chatId !== undefined && messageMethods.has(method) ? Effect.andThen(throttle(chatId, chatTaken), once) : once
       const retried = retry
         ? Effect.retry(throttled, {
             while: (error) => error.reason._tag === "ServerError" || error.reason._tag === "NetworkError",
@@ -365,41 +381,41 @@ const make = (options: TelegramOptions) =>
     const target = (messageId: number | undefined) =>
       messageId === undefined ? Effect.die(new Error("a stored call lost its message id")) : Effect.succeed(messageId)
 
-    const perform = (stored: BotCall.BotCall, retry: boolean): Effect.Effect<Performed, TelegramError> => {
+    const performCall = (stored: BotCall.BotCall, retry: boolean, chatTaken: boolean): Effect.Effect<Performed, TelegramError> => {
       switch (stored._tag) {
         case "SendMessage":
           return call("sendMessage", stored.chatId, (signal) =>
-            api.sendMessage(stored.chatId, stored.text, { ...html, ...markupOf(stored.markup) }, signal), retry
+            api.sendMessage(stored.chatId, stored.text, { ...html, ...markupOf(stored.markup) }, signal), retry, chatTaken
           ).pipe(Effect.map(sent))
         case "SendPhoto":
           return call("sendPhoto", stored.chatId, (signal) =>
-            api.sendPhoto(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), retry
+            api.sendPhoto(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), retry, chatTaken
           ).pipe(Effect.map(sent))
         case "SendVoice":
           return call("sendVoice", stored.chatId, (signal) =>
-            api.sendVoice(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), retry
+            api.sendVoice(stored.chatId, stored.fileId, { caption: stored.caption, parse_mode: "HTML", ...markupOf(stored.markup) }, signal), retry, chatTaken
           ).pipe(Effect.map(sent))
         case "EditText":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
             call("editMessageText", stored.chatId, (signal) =>
-              api.editMessageText(stored.chatId, messageId, stored.text, { ...html, ...inlineOf(stored.keyboard) }, signal), retry
+              api.editMessageText(stored.chatId, messageId, stored.text, { ...html, ...inlineOf(stored.keyboard) }, signal), retry, chatTaken
             )
           ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
         case "EditCaption":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
             call("editMessageCaption", stored.chatId, (signal) =>
-              api.editMessageCaption(stored.chatId, messageId, { caption: stored.caption, parse_mode: "HTML", ...inlineOf(stored.keyboard) }, signal), retry
+              api.editMessageCaption(stored.chatId, messageId, { caption: stored.caption, parse_mode: "HTML", ...inlineOf(stored.keyboard) }, signal), retry, chatTaken
             )
           ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
         case "EditKeyboard":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
             call("editMessageReplyMarkup", stored.chatId, (signal) =>
-              api.editMessageReplyMarkup(stored.chatId, messageId, inlineOf(stored.keyboard), signal), retry
+              api.editMessageReplyMarkup(stored.chatId, messageId, inlineOf(stored.keyboard), signal), retry, chatTaken
             )
           ).pipe(Effect.as(done), Effect.catchIf((error) => error.isNotModified, () => Effect.succeed(done)))
         case "Delete":
           return Effect.flatMap(target(stored.messageId), (messageId) =>
-            call("deleteMessage", stored.chatId, (signal) => api.deleteMessage(stored.chatId, messageId, signal), retry)
+            call("deleteMessage", stored.chatId, (signal) => api.deleteMessage(stored.chatId, messageId, signal), retry, chatTaken)
           ).pipe(Effect.as(done))
         case "AnswerCallback":
           return call("answerCallbackQuery", undefined, (signal) =>
@@ -410,9 +426,21 @@ const make = (options: TelegramOptions) =>
                 ...(stored.alert !== undefined ? { show_alert: stored.alert } : {})
               },
               signal
-            ), retry
+            ), retry, chatTaken
           ).pipe(Effect.as(done))
       }
+    }
+
+    const perform = (
+      stored: BotCall.BotCall,
+      retry: boolean,
+      chatBusy: "wait" | "fail"
+    ): Effect.Effect<Performed, TelegramError | ChatBusy> => {
+      const chatId = BotCall.chatOf(stored)
+      // Only calls that write to a chat count against its limit (see `messageMethods`).
+      return chatBusy === "fail" && chatId !== undefined && stored._tag !== "AnswerCallback" && stored._tag !== "Delete"
+        ? Effect.andThen(takeChatToken(chatId), performCall(stored, retry, true))
+        : performCall(stored, retry, false)
     }
 
     return Telegram.of({
@@ -478,7 +506,9 @@ const make = (options: TelegramOptions) =>
             signal
           )
         ).pipe(Effect.map((message) => message.message_id)),
-      perform: (stored, options) => perform(stored, options?.retry ?? false)
+      // The type says when ChatBusy can happen; the one implementation serves both.
+      perform: ((stored: BotCall.BotCall, options?: { readonly retry?: boolean; readonly chatBusy?: "wait" | "fail" }) =>
+        perform(stored, options?.retry ?? false, options?.chatBusy ?? "wait")) as Telegram["Service"]["perform"]
     })
   })
 

@@ -56,6 +56,8 @@ export interface Claimed {
 export type Outcome =
   | { readonly _tag: "Delivered"; readonly id: number; readonly messageId: number | undefined; readonly postOf: ConfessionId | null }
   | { readonly _tag: "Retry"; readonly id: number; readonly dueAt: Date; readonly error: string }
+  /** Not tried: its chat's rate limit had no room; due again at `dueAt`, and the claim does not count as an attempt. */
+  | { readonly _tag: "Deferred"; readonly id: number; readonly dueAt: Date }
   | { readonly _tag: "Failed"; readonly id: number; readonly error: string }
   | { readonly _tag: "Skipped"; readonly id: number; readonly reason: string }
 
@@ -249,7 +251,7 @@ export class Outbox extends Context.Service<
             status:
               outcome._tag === "Delivered"
                 ? "delivered"
-                : outcome._tag === "Retry"
+                : outcome._tag === "Retry" || outcome._tag === "Deferred"
                   ? "pending"
                   : outcome._tag === "Failed"
                     ? "failed"
@@ -262,12 +264,13 @@ export class Outbox extends Context.Service<
                 : outcome._tag === "Skipped"
                   ? outcome.reason.slice(0, 1000)
                   : null,
-            due_at: outcome._tag === "Retry" ? outcome.dueAt.toISOString() : null
+            due_at: outcome._tag === "Retry" || outcome._tag === "Deferred" ? outcome.dueAt.toISOString() : null,
+            uncount: outcome._tag === "Deferred"
           }))
           yield* sql`
             with input as (
               select * from json_to_recordset(${JSON.stringify(input)}::json) as x(
-                id bigint, status text, message_id bigint, post_of bigint, error text, due_at timestamptz)
+                id bigint, status text, message_id bigint, post_of bigint, error text, due_at timestamptz, uncount boolean)
             ), posted as (
               update confessions c set channel_message_id = x.message_id
               from input x where c.id = x.post_of and x.status = 'delivered' and x.message_id is not null
@@ -278,6 +281,7 @@ export class Outbox extends Context.Service<
               result_message_id = coalesce(x.message_id, o.result_message_id),
               last_error = coalesce(x.error, o.last_error),
               due_at = coalesce(x.due_at, o.due_at),
+              attempts = o.attempts - case when x.uncount then 1 else 0 end,
               locked_until = null,
               finished_at = case when x.status = 'pending' then null else ${now.toISOString()}::timestamptz end
             from input x where o.id = x.id and o.status = 'pending'`
