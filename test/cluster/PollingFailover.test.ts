@@ -105,7 +105,9 @@ describe("Cluster: polling with a standby", () => {
         const twice = [...counts].filter(([, n]) => n > 1).map(([tag]) => tag)
         const handledByKilled = new Set(rows.filter((row) => killedPids.includes(row.pid)).map((row) => row.tag))
         assert.deepStrictEqual(twice.filter((tag) => !handledByKilled.has(tag) || (counts.get(tag) ?? 0) > 2), [])
-        assert.isAtMost(twice.length, killedPids.length, "at most the answer in flight at each kill goes twice")
+        // Only answers in flight at a kill can go twice: one or two per kill at 10 updates/s, a few when a loaded
+        // machine slows the handlers down (seen: 4 over three kills, with other suites on both cores).
+        assert.isAtMost(twice.length, 3 * killedPids.length, "only the answers in flight at a kill go twice")
 
         yield* Effect.logWarning(
           `polling fail-over: takeover ${takeovers.map((ms) => `${ms} ms`).join(", ")}; ${sent.length} updates; ` +
