@@ -260,6 +260,18 @@ const make = (options: TelegramOptions) =>
       Schedule.tap(() => Metric.update(apiRetries, 1))
     )
 
+    // Every call counts one success: the labelled counter is made once per method (a new one per call cost a JSON
+    // series key each time); failures are rare and stay labelled per call.
+    const okCounters = new Map<string, Metric.Metric<number, unknown>>()
+    const succeeded = (method: string) => {
+      let counter = okCounters.get(method)
+      if (counter === undefined) {
+        counter = Metric.withAttributes(apiCalls, { method, outcome: "ok" })
+        okCounters.set(method, counter)
+      }
+      return counter
+    }
+
     /**
      * One Bot API call: throttled when it writes to a chat, counted, and (unless `retry` is false, for callers that
      * schedule their own retries) retried on 429, 5xx and network failures.
@@ -289,7 +301,7 @@ const make = (options: TelegramOptions) =>
           })
         : throttled
       return retried.pipe(
-        Effect.tap(() => Metric.update(Metric.withAttributes(apiCalls, { method, outcome: "ok" }), 1)),
+        Effect.tap(() => Metric.update(succeeded(method), 1)),
         Effect.tapError((error) =>
           Metric.update(Metric.withAttributes(apiCalls, { method, outcome: error.reason._tag }), 1).pipe(
             Effect.andThen(onFinalFailure(error, chatId))
