@@ -203,7 +203,9 @@ const make = (options: DispatcherOptions) =>
     let admitted = 0
     let executing = 0
     let accepting = true
+    // Replaced only when someone waited on it: most finishes have no waiter, and a new Deferred each was garbage.
     let progressSignal = yield* Deferred.make<void>()
+    let progressAwaited = false
     let finishedTotal = 0
 
     // Ids at or below this were possibly handled by an earlier run; only they need a database look-up.
@@ -217,16 +219,22 @@ const make = (options: DispatcherOptions) =>
       }
     }
 
-    const publishGauges = Effect.all(
-      [Metric.update(running, executing), Metric.update(queued, Math.max(0, admitted - executing))],
-      { discard: true }
+    // Sampled with each record flush (every `recordInterval`) rather than set at every step of every update: four
+    // pairs of gauge writes per update were a measurable share of the pipeline's CPU, and a scrape (seconds apart)
+    // reads a value at most one interval old either way.
+    const publishGauges = Effect.suspend(() =>
+      Effect.all([Metric.update(running, executing), Metric.update(queued, Math.max(0, admitted - executing))], {
+        discard: true
+      })
     )
 
-    const signalProgress = Effect.gen(function* () {
+    const signalProgress = Effect.suspend(() => {
       finishedTotal++
+      if (!progressAwaited) return Effect.void
+      progressAwaited = false
       const previous = progressSignal
-      progressSignal = yield* Deferred.make<void>()
-      yield* Deferred.succeed(previous, undefined)
+      progressSignal = Deferred.makeUnsafe<void>()
+      return Deferred.succeed(previous, undefined)
     })
 
     const keyOf = (update: Update): string => {
@@ -338,7 +346,6 @@ const make = (options: DispatcherOptions) =>
             : yield* execution.withPermits(1)(
             Effect.gen(function* () {
               executing++
-              yield* publishGauges
               if (failuresHere === 0) {
                 const startedAt = yield* Clock.currentTimeMillis
                 yield* Metric.update(queueWait, (startedAt - acceptedAt) / 1000)
@@ -346,9 +353,8 @@ const make = (options: DispatcherOptions) =>
               return yield* tryOnce(update, attempts, last)
             }).pipe(
               Effect.ensuring(
-                Effect.suspend(() => {
+                Effect.sync(() => {
                   executing--
-                  return publishGauges
                 })
               )
             )
@@ -391,7 +397,6 @@ const make = (options: DispatcherOptions) =>
             admitted--
             yield* Deferred.succeed(entry.done, entry.finished)
             yield* admission.release(1)
-            yield* publishGauges
             yield* signalProgress
           })
         )
@@ -424,7 +429,6 @@ const make = (options: DispatcherOptions) =>
         admitted++
         const acceptedAt = yield* Clock.currentTimeMillis
         yield* FiberSet.run(fibers, work(update, key, predecessor, entry, acceptedAt, attempts))
-        yield* publishGauges
         return Option.some(entry.done)
       })
 
@@ -457,7 +461,7 @@ const make = (options: DispatcherOptions) =>
       )
     })
 
-    yield* flushRecords.pipe(Effect.repeat(Schedule.spaced(options.recordInterval)), Effect.forkScoped)
+    yield* Effect.andThen(flushRecords, publishGauges).pipe(Effect.repeat(Schedule.spaced(options.recordInterval)), Effect.forkScoped)
 
     let drained = false
     const drain = (grace: Duration.Input) =>
@@ -532,7 +536,12 @@ const make = (options: DispatcherOptions) =>
       awaitIdle: FiberSet.awaitEmpty(fibers),
       freeCapacity: Effect.sync(() => options.maxPending - admitted),
       finishedCount: Effect.sync(() => finishedTotal),
-      progressSince: (count) => Effect.suspend(() => (finishedTotal > count ? Effect.void : Deferred.await(progressSignal))),
+      progressSince: (count) =>
+        Effect.suspend(() => {
+          if (finishedTotal > count) return Effect.void
+          progressAwaited = true
+          return Deferred.await(progressSignal)
+        }),
       resync: Effect.flatMap(processed.recordedMax, (max) =>
         Effect.sync(() => {
           maxRecorded = Math.max(maxRecorded, max)
