@@ -291,11 +291,11 @@ const make = (options: TelegramOptions) =>
         )
       )
       const once = retry
-        ? Effect.retry(attempt, { while: (error) => error.reason._tag === "RateLimited", schedule: rateLimitRetry })
+        ? retryAfterFailure(attempt, { while: (error) => error.reason._tag === "RateLimited", schedule: rateLimitRetry })
         : attempt
       const throttled = chatId !== undefined && messageMethods.has(method) ? Effect.andThen(throttle(chatId), once) : once
       const retried = retry
-        ? Effect.retry(throttled, {
+        ? retryAfterFailure(throttled, {
             while: (error) => error.reason._tag === "ServerError" || error.reason._tag === "NetworkError",
             schedule: transientRetry
           })
@@ -531,3 +531,25 @@ const classify = (method: string, cause: unknown): TelegramError => {
   const message = cause instanceof HttpError ? cause.message : cause instanceof Error ? cause.message : String(cause)
   return new TelegramError({ method, reason: new NetworkError({ message }) })
 }
+
+/**
+ * `Effect.retry` with the same schedule and predicate, set up only once a first try failed: `Effect.retry` builds its
+ * schedule driver and provides its metadata on every call, which for two retry policies per Bot API call was a
+ * measurable share of the pipeline's CPU while nearly every call succeeds at once. The first failure is replayed
+ * into `Effect.retry`, so the predicate, the delays and the count of tries are exactly those of `Effect.retry(self)`.
+ */
+const retryAfterFailure = <A, R>(
+  self: Effect.Effect<A, TelegramError, R>,
+  options: { readonly while: (error: TelegramError) => boolean; readonly schedule: Schedule.Schedule<unknown, TelegramError> }
+): Effect.Effect<A, TelegramError, R> =>
+  Effect.catch(self, (first) => {
+    let replayed = false
+    return Effect.retry(
+      Effect.suspend(() => {
+        if (replayed) return self
+        replayed = true
+        return Effect.fail(first)
+      }),
+      options
+    )
+  })
