@@ -174,6 +174,9 @@ interface Attempts {
 
 const inMemory: Attempts = { previous: 0, countFirst: false, count: Option.none() }
 
+/** The outcome of taking a lease that needs no taking (held already, or not shared with other processes). */
+const leaseHeld = Result.succeed(undefined)
+
 interface Entry {
   finished: boolean
   /** Completes when the update leaves the pipeline, with whether it finished (false: interrupted by a shutdown). */
@@ -318,17 +321,18 @@ const make = (options: DispatcherOptions) =>
       entry: Entry,
       acceptedAt: number,
       attempts: Attempts
-    ) =>
-      Effect.gen(function* () {
+    ) => {
+      let lease: Scope.Closeable | undefined
+      return Effect.gen(function* () {
         // A predecessor that did not finish was interrupted by a shutdown; starting now would run ahead of it (it is
         // replayed first at the next start) and, for a replayed update, spend one of its counted tries for nothing.
         if (Option.isSome(predecessor) && !(yield* Deferred.await(predecessor.value))) return yield* Effect.interrupt
         const updateId = UpdateId.make(update.update_id)
         let tries = attempts.previous
         let failuresHere = 0
-        const lease = yield* Scope.make()
-        let leased = false
-        yield* Effect.addFinalizer(() => Scope.close(lease, Exit.void))
+        // Only a lease shared with other processes needs taking (and a scope that releases it when the update ends).
+        if (userLock.shared) lease = yield* Scope.make()
+        let leased = lease === undefined
         while (!entry.finished) {
           if (tries >= options.maxAttempts) {
             // Replayed with every try used up and none of them ended: nobody has told its user anything yet.
@@ -339,7 +343,8 @@ const make = (options: DispatcherOptions) =>
             break
           }
           const last = tries + 1 >= options.maxAttempts
-          const taken = leased ? Result.succeed(undefined) : yield* Effect.result(Scope.provide(userLock.hold(key), lease))
+          const taken =
+            leased || lease === undefined ? leaseHeld : yield* Effect.result(Scope.provide(userLock.hold(key), lease))
           if (Result.isSuccess(taken)) leased = true
           const { handled, claimed } = Result.isFailure(taken)
             ? yield* leaseFailed(update, Cause.fail(taken.failure), last)
@@ -383,10 +388,10 @@ const make = (options: DispatcherOptions) =>
           }
         }
       }).pipe(
-        Effect.scoped,
         Effect.annotateLogs({ updateId: update.update_id }),
         Effect.ensuring(
           Effect.gen(function* () {
+            if (lease !== undefined) yield* Scope.close(lease, Exit.void)
             const chain = chains.get(key)
             if (chain) {
               chain.count--
@@ -401,6 +406,7 @@ const make = (options: DispatcherOptions) =>
           })
         )
       )
+    }
 
     /** Accepts one update: returns its completion signal, or `None` when it was a duplicate. */
     const acceptOne = (update: Update, recorded: ReadonlySet<number>, attempts: Attempts) =>
