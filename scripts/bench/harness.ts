@@ -21,6 +21,9 @@ import { defaultMix, ids, type Mix, seed, type Seeded, type SeedSize } from "./w
 
 export const repoRoot = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../..")
 
+/** The file `node` runs for a `script` option: relative to this repository, or as given when absolute (another checkout). */
+export const entryPath = (script: string): string => Path.resolve(repoRoot, script)
+
 export type Backend =
   | { readonly _tag: "postgres"; readonly url: string }
   | { readonly _tag: "pglite" }
@@ -195,7 +198,7 @@ export const startProcess = (options: { readonly script: string; readonly env: R
       Fs.mkdirSync(Path.dirname(options.logFile), { recursive: true })
       const cwd = Fs.mkdtempSync(Path.join(Os.tmpdir(), "confessions-bench-cwd-"))
       const log = Fs.openSync(options.logFile, "w")
-      const child = spawn(process.execPath, [Path.join(repoRoot, options.script)], {
+      const child = spawn(process.execPath, [entryPath(options.script)], {
         cwd,
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? cwd, ...options.env },
         stdio: ["ignore", log, log]
@@ -333,6 +336,8 @@ export interface Measurement {
   readonly rssSeries: ReadonlyArray<readonly [number, number]>
   /** Bot CPU during the window, in cores (1.0 = one core busy all the time). */
   readonly botCpu: number | undefined
+  /** Bot CPU milliseconds per answered update during the window: the cost per update, whatever the load. */
+  readonly botCpuMsPerUpdate: number | undefined
   /** CPU of the PostgreSQL backends serving the scenario's database during the window, in cores. */
   readonly databaseCpu: number | undefined
   readonly stateEntriesMax: number | undefined
@@ -445,6 +450,7 @@ export const measureWindow = (running: Running, durationMs: number) =>
       rssSeries: series,
       botCpu:
         procBefore && procAfter ? (procAfter.cpuSeconds - procBefore.cpuSeconds) / window.seconds : undefined,
+      botCpuMsPerUpdate: perUpdate(procBefore && procAfter ? (procAfter.cpuSeconds - procBefore.cpuSeconds) * 1000 : undefined, answered),
       databaseCpu: dbCpuBefore && dbCpuSeen && dbCpuSeen.size > 0 ? cpuDelta(dbCpuBefore, dbCpuSeen) / window.seconds : undefined,
       stateEntriesMax: stateSeen.length > 0 ? Math.max(...stateSeen) : undefined,
       stateEntriesEnd: stateEnd,
@@ -468,7 +474,7 @@ export interface LaunchOptions {
   /** `undefined`: migrate only (engine runs). */
   readonly seedSize: SeedSize | undefined
   readonly countSql: boolean
-  /** The script to run, relative to the repository root (`src/main.ts` for the bot). */
+  /** The script to run, relative to the repository root (`src/main.ts` for the bot) or absolute (another checkout). */
   readonly script: string
   /** Whether the process needs a database at all. */
   readonly needsDatabase: boolean

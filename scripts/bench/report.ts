@@ -81,8 +81,8 @@ const errorText = (row: Row) => {
 const load = (row: Row) => (row.paceMs === 0 ? `${row.users} users, closed loop` : `${row.users} users × 1 per ${row.paceMs / 1000} s`)
 
 const tableHeader =
-  "| scenario | load | updates/s | p50 ms | p95 ms | p99 ms | user p99 ms | SQL/update (w/o tx) | peak RSS MB | state entries | CPU bot / db | errors |\n" +
-  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  "| scenario | load | updates/s | p50 ms | p95 ms | p99 ms | user p99 ms | SQL/update (w/o tx) | peak RSS MB | state entries | CPU bot / db | bot CPU ms/update | errors |\n" +
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 
 export const tableRow = (row: Row): string => {
   const m = row.measurement
@@ -94,7 +94,7 @@ export const tableRow = (row: Row): string => {
   return (
     `| ${row.id} ${row.title} | ${load(row)} | ${w.updatesPerSecond.toFixed(0)} | ${ms(w.latency.p50)} | ${ms(w.latency.p95)} | ` +
     `${ms(w.latency.p99)} | ${ms(w.userLatency.p99)} | ${sql} | ${mb(m.peakRssBytes)} | ` +
-    `${m.stateEntriesMax === undefined ? "—" : m.stateEntriesMax.toFixed(0)} | ${num(m.botCpu)} / ${num(m.databaseCpu)} | ${errorText(row)} |`
+    `${m.stateEntriesMax === undefined ? "—" : m.stateEntriesMax.toFixed(0)} | ${num(m.botCpu)} / ${num(m.databaseCpu)} | ${num(m.botCpuMsPerUpdate, 3)} | ${errorText(row)} |`
   )
 }
 
@@ -169,6 +169,7 @@ export const markdown = (report: Report): string => {
     "- *peak RSS*: the bot process's VmHWM from /proc (with embedded PGlite this includes the database).",
     "- *state entries*: the largest `confessions_state_entries` seen on /metrics.",
     "- *CPU bot / db*: CPU time of the bot process, and of the PostgreSQL backends serving the scenario's database, divided by wall time (1.00 = one core busy).",
+    "- *bot CPU ms/update*: CPU time of the bot process during the window (user + system, from /proc) divided by the updates answered in it.",
     "- *errors*: updates that got no reply (within the reply timeout or after the load stopped), replies that were the router's apology, requests the emulator rejected.",
     ""
   )

@@ -19,7 +19,8 @@
 //   g  takeover: two polling processes, the leader killed with SIGKILL `--takeovers` times under a steady load
 //      (f and g need DATABASE_URL: the embedded database serves one process; see scripts/bench/scaleout.ts)
 //
-// `--set` adds a setting to every bot process (e.g. `--set DB_POOL_MAX=1`); `--bot` benchmarks another entry point.
+// `--set` adds a setting to every bot process (e.g. `--set DB_POOL_MAX=1`); `--bot` benchmarks another entry point
+// (relative to this repository, or absolute: `--bot /path/to/other-checkout/src/main.ts` compares another checkout).
 // Everything listens on 127.0.0.1; every loop is bounded in count and time. Ctrl-C stops the bot and drops the
 // scenario's database.
 import { NodeRuntime } from "@effect/platform-node"
@@ -45,7 +46,7 @@ export interface Options {
   readonly replyTimeoutMs: number
   readonly countSql: boolean
   readonly out: string
-  /** The bot's entry point, relative to the repository root. */
+  /** The bot's entry point, relative to the repository root or absolute (another checkout, e.g. main's, to compare). */
   readonly bot: string
   /** Extra settings for every bot process (`--set NAME=value`). */
   readonly set: Readonly<Record<string, string>>
@@ -175,7 +176,7 @@ const describeRow = (row: Row) => {
     `SQL/update ${row.measurement.sqlPerUpdateFromMetrics?.toFixed(2) ?? "—"} metrics, ${row.measurement.sqlPerUpdateAtWire?.toFixed(2) ?? "—"} wire ` +
     `(${row.measurement.sqlPerUpdateWithoutTransactionControl?.toFixed(2) ?? "—"} w/o BEGIN/COMMIT)  ` +
     `RSS peak ${row.measurement.peakRssBytes === undefined ? "—" : (row.measurement.peakRssBytes / 1_048_576).toFixed(0)} MB  ` +
-    `bot CPU ${row.measurement.botCpu?.toFixed(2) ?? "—"}  db CPU ${row.measurement.databaseCpu?.toFixed(2) ?? "—"}  ` +
+    `bot CPU ${row.measurement.botCpu?.toFixed(2) ?? "—"} (${row.measurement.botCpuMsPerUpdate?.toFixed(3) ?? "—"} ms/update)  db CPU ${row.measurement.databaseCpu?.toFixed(2) ?? "—"}  ` +
     `harness CPU ${w.emulatorCpu.toFixed(2)}  polls ${w.getUpdatesCalls} (${w.freshPerPoll.toFixed(1)} new each, ` +
     `unconfirmed ${w.unconfirmedMean.toFixed(0)} mean / ${w.unconfirmedMax} max)  errors ${errorsOf(row)}`
   )

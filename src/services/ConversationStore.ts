@@ -173,7 +173,8 @@ const make = Effect.fnUntraced(function* (options: ConversationStoreOptions) {
   )
 
   return ConversationStore.of({
-    get: Effect.fn("ConversationStore.get")(function* (user) {
+    // Read for every message outside a command; an in-memory look-up needs no span (the update's span covers it).
+    get: Effect.fnUntraced(function* (user) {
       return yield* step((map, now) => {
         const { entry, expired } = visible(map, user, now)
         return { result: Option.fromUndefinedOr(entry?.state), expired, evicted: 0, size: expired > 0 ? map.size : undefined }

@@ -42,10 +42,18 @@ export class UserLock extends Context.Service<
      * renews it meanwhile, releases it at the end.
      */
     readonly hold: (key: string) => Effect.Effect<void, UserLockError, Scope.Scope>
+    /**
+     * Whether leases are shared with other processes. When false (`layerLocal`) `hold` takes nothing, so the
+     * dispatcher skips the lease and its scope altogether (per update, that scope was a measurable cost).
+     */
+    readonly shared: boolean
   }
 >()("confessions/services/UserLock") {
   /** One process (or polling, where only the leader handles updates): the dispatcher's own ordering is enough. */
-  static readonly layerLocal: Layer.Layer<UserLock> = Layer.succeed(UserLock, UserLock.of({ hold: () => Effect.void }))
+  static readonly layerLocal: Layer.Layer<UserLock> = Layer.succeed(
+    UserLock,
+    UserLock.of({ hold: () => Effect.void, shared: false })
+  )
 
   static readonly layerRedis = (options: UserLockRedisOptions): Layer.Layer<UserLock, never, Redis.Redis> =>
     Layer.effect(UserLock, makeRedis(options))
@@ -104,6 +112,7 @@ const makeRedis = (options: UserLockRedisOptions) =>
       })
 
     return UserLock.of({
+      shared: true,
       hold: (key) =>
         Effect.gen(function* () {
           const name = `${options.prefix}${key}`

@@ -141,7 +141,9 @@ export class Users extends Context.Service<
         )
 
       return Users.of({
-        register: Effect.fn("Users.register")(function* (profile) {
+        // Runs for every update (inside the router's span), mostly from the cache: a span of its own with a captured
+        // stack costs more than the look-up and tells an operator nothing the update's span does not.
+        register: Effect.fnUntraced(function* (profile) {
           const remembered = yield* rememberedFresh(profile)
           if (Option.isSome(remembered)) return remembered.value
           return yield* upsert(storedNames(profile)).pipe(Effect.catchTag(["SchemaError", "NoSuchElementError"], Effect.die), Effect.tap(remember))

@@ -174,6 +174,9 @@ interface Attempts {
 
 const inMemory: Attempts = { previous: 0, countFirst: false, count: Option.none() }
 
+/** The outcome of taking a lease that needs no taking (held already, or not shared with other processes). */
+const leaseHeld = Result.succeed(undefined)
+
 interface Entry {
   finished: boolean
   /** Completes when the update leaves the pipeline, with whether it finished (false: interrupted by a shutdown). */
@@ -203,7 +206,9 @@ const make = (options: DispatcherOptions) =>
     let admitted = 0
     let executing = 0
     let accepting = true
+    // Replaced only when someone waited on it: most finishes have no waiter, and a new Deferred each was garbage.
     let progressSignal = yield* Deferred.make<void>()
+    let progressAwaited = false
     let finishedTotal = 0
 
     // Ids at or below this were possibly handled by an earlier run; only they need a database look-up.
@@ -217,16 +222,22 @@ const make = (options: DispatcherOptions) =>
       }
     }
 
-    const publishGauges = Effect.all(
-      [Metric.update(running, executing), Metric.update(queued, Math.max(0, admitted - executing))],
-      { discard: true }
+    // Sampled with each record flush (every `recordInterval`) rather than set at every step of every update: four
+    // pairs of gauge writes per update were a measurable share of the pipeline's CPU, and a scrape (seconds apart)
+    // reads a value at most one interval old either way.
+    const publishGauges = Effect.suspend(() =>
+      Effect.all([Metric.update(running, executing), Metric.update(queued, Math.max(0, admitted - executing))], {
+        discard: true
+      })
     )
 
-    const signalProgress = Effect.gen(function* () {
+    const signalProgress = Effect.suspend(() => {
       finishedTotal++
+      if (!progressAwaited) return Effect.void
+      progressAwaited = false
       const previous = progressSignal
-      progressSignal = yield* Deferred.make<void>()
-      yield* Deferred.succeed(previous, undefined)
+      progressSignal = Deferred.makeUnsafe<void>()
+      return Deferred.succeed(previous, undefined)
     })
 
     const keyOf = (update: Update): string => {
@@ -310,17 +321,18 @@ const make = (options: DispatcherOptions) =>
       entry: Entry,
       acceptedAt: number,
       attempts: Attempts
-    ) =>
-      Effect.gen(function* () {
+    ) => {
+      let lease: Scope.Closeable | undefined
+      return Effect.gen(function* () {
         // A predecessor that did not finish was interrupted by a shutdown; starting now would run ahead of it (it is
         // replayed first at the next start) and, for a replayed update, spend one of its counted tries for nothing.
         if (Option.isSome(predecessor) && !(yield* Deferred.await(predecessor.value))) return yield* Effect.interrupt
         const updateId = UpdateId.make(update.update_id)
         let tries = attempts.previous
         let failuresHere = 0
-        const lease = yield* Scope.make()
-        let leased = false
-        yield* Effect.addFinalizer(() => Scope.close(lease, Exit.void))
+        // Only a lease shared with other processes needs taking (and a scope that releases it when the update ends).
+        if (userLock.shared) lease = yield* Scope.make()
+        let leased = lease === undefined
         while (!entry.finished) {
           if (tries >= options.maxAttempts) {
             // Replayed with every try used up and none of them ended: nobody has told its user anything yet.
@@ -331,14 +343,14 @@ const make = (options: DispatcherOptions) =>
             break
           }
           const last = tries + 1 >= options.maxAttempts
-          const taken = leased ? Result.succeed(undefined) : yield* Effect.result(Scope.provide(userLock.hold(key), lease))
+          const taken =
+            leased || lease === undefined ? leaseHeld : yield* Effect.result(Scope.provide(userLock.hold(key), lease))
           if (Result.isSuccess(taken)) leased = true
           const { handled, claimed } = Result.isFailure(taken)
             ? yield* leaseFailed(update, Cause.fail(taken.failure), last)
             : yield* execution.withPermits(1)(
             Effect.gen(function* () {
               executing++
-              yield* publishGauges
               if (failuresHere === 0) {
                 const startedAt = yield* Clock.currentTimeMillis
                 yield* Metric.update(queueWait, (startedAt - acceptedAt) / 1000)
@@ -346,9 +358,8 @@ const make = (options: DispatcherOptions) =>
               return yield* tryOnce(update, attempts, last)
             }).pipe(
               Effect.ensuring(
-                Effect.suspend(() => {
+                Effect.sync(() => {
                   executing--
-                  return publishGauges
                 })
               )
             )
@@ -377,10 +388,10 @@ const make = (options: DispatcherOptions) =>
           }
         }
       }).pipe(
-        Effect.scoped,
         Effect.annotateLogs({ updateId: update.update_id }),
         Effect.ensuring(
           Effect.gen(function* () {
+            if (lease !== undefined) yield* Scope.close(lease, Exit.void)
             const chain = chains.get(key)
             if (chain) {
               chain.count--
@@ -391,11 +402,11 @@ const make = (options: DispatcherOptions) =>
             admitted--
             yield* Deferred.succeed(entry.done, entry.finished)
             yield* admission.release(1)
-            yield* publishGauges
             yield* signalProgress
           })
         )
       )
+    }
 
     /** Accepts one update: returns its completion signal, or `None` when it was a duplicate. */
     const acceptOne = (update: Update, recorded: ReadonlySet<number>, attempts: Attempts) =>
@@ -424,7 +435,6 @@ const make = (options: DispatcherOptions) =>
         admitted++
         const acceptedAt = yield* Clock.currentTimeMillis
         yield* FiberSet.run(fibers, work(update, key, predecessor, entry, acceptedAt, attempts))
-        yield* publishGauges
         return Option.some(entry.done)
       })
 
@@ -457,7 +467,7 @@ const make = (options: DispatcherOptions) =>
       )
     })
 
-    yield* flushRecords.pipe(Effect.repeat(Schedule.spaced(options.recordInterval)), Effect.forkScoped)
+    yield* Effect.andThen(flushRecords, publishGauges).pipe(Effect.repeat(Schedule.spaced(options.recordInterval)), Effect.forkScoped)
 
     let drained = false
     const drain = (grace: Duration.Input) =>
@@ -532,7 +542,12 @@ const make = (options: DispatcherOptions) =>
       awaitIdle: FiberSet.awaitEmpty(fibers),
       freeCapacity: Effect.sync(() => options.maxPending - admitted),
       finishedCount: Effect.sync(() => finishedTotal),
-      progressSince: (count) => Effect.suspend(() => (finishedTotal > count ? Effect.void : Deferred.await(progressSignal))),
+      progressSince: (count) =>
+        Effect.suspend(() => {
+          if (finishedTotal > count) return Effect.void
+          progressAwaited = true
+          return Deferred.await(progressSignal)
+        }),
       resync: Effect.flatMap(processed.recordedMax, (max) =>
         Effect.sync(() => {
           maxRecorded = Math.max(maxRecorded, max)

@@ -3,7 +3,7 @@
 // while their layers are built; once the pipeline starts, the table is frozen. Known answers ("admins only", a
 // handler's own `Reply`) reach the user as written; anything else becomes "a temporary problem" plus an error log
 // with the update id and the full cause.
-import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Ref } from "effect"
+import { Cause, Clock, Context, Data, Duration, Effect, Layer, Metric, Option, Ref, type Tracer } from "effect"
 import type { InlineKeyboardMarkup, Message, Update, User as TelegramUser } from "grammy/types"
 import { AppConfig } from "../AppConfig.ts"
 import * as CallbackData from "../domain/CallbackData.ts"
@@ -166,6 +166,21 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
   let deepLink: Handler<DeepLinkContext> | undefined
   let frozen = false
 
+  // `Metric.withAttributes` makes a new metric, whose series key is a JSON string built on its first update, every
+  // time it is called. Per update that was a measurable cost; the label sets are few and fixed (update kinds ×
+  // outcomes, route names of the frozen table), so each labelled metric is made once and reused.
+  const byLabels = new Map<string, Metric.Metric<number, unknown>>()
+  const labelled = (metric: Metric.Metric<number, unknown>, key: string, attributes: Metric.Metric.Attributes) => {
+    let found = byLabels.get(key)
+    if (found === undefined) {
+      found = Metric.withAttributes(metric, attributes)
+      byLabels.set(key, found)
+    }
+    return found
+  }
+  const handledAs = (kind: string, outcome: string) => labelled(updatesHandled, `updates ${kind} ${outcome}`, { kind, outcome })
+  const durationOf = (route: string) => labelled(handlerDuration, `duration ${route}`, { route })
+
   const register = (what: string, write: () => void) =>
     Effect.suspend(() => (frozen ? Effect.die(new Error(`route registered after start: ${what}`)) : Effect.sync(write)))
 
@@ -258,6 +273,11 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
     })
 
   const route = (update: Update): Effect.Effect<Handled> =>
+    // Data-first on purpose: effect 4.1's data-last `withSpan(name, options)` ignores `captureStackTrace` (it reads
+    // the options from a third argument that form never has) and captures a stack per update anyway.
+    Effect.withSpan(routeOnce(update), "Router.route", routeSpan)
+
+  const routeOnce = (update: Update): Effect.Effect<Handled> =>
     Effect.gen(function* () {
       frozen = true
       let failure: Cause.Cause<unknown> | undefined
@@ -267,7 +287,7 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
       // Only private messages and button presses are ours; edited messages, channel posts, group chatter and
       // update kinds we did not ask for are ignored without an answer.
       if (sender === undefined) {
-        yield* Metric.update(Metric.withAttributes(updatesHandled, { kind, outcome: "ignored" }), 1)
+        yield* Metric.update(handledAs(kind, "ignored"), 1)
         return done
       }
       const started = yield* Clock.currentTimeMillis
@@ -307,13 +327,13 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
         )
       )
       const elapsed = (yield* Clock.currentTimeMillis) - started
-      yield* Metric.update(Metric.withAttributes(handlerDuration, { route: routeName }), elapsed / 1000)
-      yield* Metric.update(Metric.withAttributes(updatesHandled, { kind, outcome }), 1)
+      yield* Metric.update(durationOf(routeName), elapsed / 1000)
+      yield* Metric.update(handledAs(kind, outcome), 1)
       yield* Effect.logDebug("update handled").pipe(
         Effect.annotateLogs({ route: routeName, durationMs: elapsed, outcome })
       )
       return failure === undefined ? done : ({ _tag: "Failed", cause: failure, retryable } as const)
-    }).pipe(Effect.annotateLogs({ updateId: update.update_id }), Effect.withSpan("Router.route"))
+    }).pipe(Effect.annotateLogs({ updateId: update.update_id }))
 
   /** Known answers reach the user; a redelivered update is skipped; anything else is logged and apologised for. */
   const boundary = (incoming: Incoming, error: unknown) =>
@@ -407,6 +427,10 @@ const make = (texts: RouterTexts) => Effect.gen(function* () {
 })
 
 const done: Handled = { _tag: "Done" }
+
+// The one span per update operators read (annotated with its route). Its stack trace would always point at this
+// line, and capturing one per update cost a measurable share of the pipeline's CPU (scripts/bench/NOTES.md).
+const routeSpan: Tracer.SpanOptions = { captureStackTrace: false }
 
 class HandlerTimedOut extends Data.TaggedError("HandlerTimedOut")<{ readonly after: Duration.Duration }> {}
 

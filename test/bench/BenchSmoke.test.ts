@@ -31,6 +31,11 @@ const countRows = (options: Database.DatabaseOptions) =>
   )
 
 describe("BenchSmoke", () => {
+  it("entryPath - a relative script is found in this repository, an absolute one (another checkout) is kept", () => {
+    assert.strictEqual(Harness.entryPath("src/main.ts"), Path.join(Harness.repoRoot, "src/main.ts"))
+    assert.strictEqual(Harness.entryPath("/elsewhere/checkout/src/main.ts"), "/elsewhere/checkout/src/main.ts")
+  })
+
   it.live(
     "bench harness - 40 users × 6 actions through the real bot: every update answered once, database counts match",
     () =>
