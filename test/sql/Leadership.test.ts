@@ -60,12 +60,14 @@ describe("Leadership", () => {
       yield* eventually("b leads", Effect.map(Ref.get(b.terms), (n) => n === 1))
 
       // Dying: the server ends b's session (as it does when a process is killed); b notices at its next heartbeat
-      // and stops leading, and whoever takes the lock next leads (c, or b again through a new session).
+      // and stops leading, and whoever takes the lock next leads (c, or b again through a new session). pg_locks
+      // covers the whole server: only this database's lock is b's (other test files hold theirs meanwhile).
       const c = yield* candidate(url)
       assert.strictEqual(yield* c.leadership.role, "standby")
       yield* sql`select pg_terminate_backend(pid) from pg_stat_activity
                  where application_name = 'confessions-bot polling-leader' and datname = current_database()
-                   and pid = (select pid from pg_locks where locktype = 'advisory' and granted limit 1)`
+                   and pid = (select pid from pg_locks where locktype = 'advisory' and granted
+                              and database = (select oid from pg_database where datname = current_database()))`
       yield* Deferred.await(b.stoppedLeading).pipe(Effect.timeout("5 seconds"))
       yield* Effect.sleep("500 millis")
       const roles = [yield* b.leadership.role, yield* c.leadership.role]
