@@ -9,18 +9,7 @@ import { SqlClient } from "effect/sql"
 import type { Message, Update } from "grammy/types"
 import * as CallbackData from "../../src/domain/CallbackData.ts"
 import { CommentId, ConfessionId, FeedbackId, UserId } from "../../src/domain/Ids.ts"
-import * as Admin from "../../src/features/Admin.ts"
-import * as CommentsFeature from "../../src/features/Comments.ts"
-import * as Confess from "../../src/features/Confess.ts"
-import * as Fallback from "../../src/features/Fallback.ts"
-import * as FeedbackFeature from "../../src/features/Feedback.ts"
-import * as Moderate from "../../src/features/Moderate.ts"
-import * as MyComments from "../../src/features/MyComments.ts"
-import * as PersonalDataFeature from "../../src/features/PersonalData.ts"
-import * as Profile from "../../src/features/Profile.ts"
-import * as ReactionsFeature from "../../src/features/Reactions.ts"
-import * as Reports from "../../src/features/Reports.ts"
-import * as Start from "../../src/features/Start.ts"
+import * as App from "../../src/App.ts"
 import { type ApiCall, BotApiEmulator } from "../../src/emulator/BotApiEmulator.ts"
 import { callback, message, type Person, person, text } from "../../src/emulator/Updates.ts"
 import { Courier } from "../../src/services/Courier.ts"
@@ -31,20 +20,6 @@ import * as Messages from "../../src/views/Messages.ts"
 import * as TestApp from "../support/TestApp.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
-const features = Layer.mergeAll(
-  Start.layer,
-  Confess.layer,
-  Moderate.layer,
-  Profile.layer,
-  Admin.layer,
-  CommentsFeature.layer,
-  ReactionsFeature.layer,
-  Reports.layer,
-  FeedbackFeature.layer,
-  MyComments.layer,
-  PersonalDataFeature.layer,
-  Fallback.layer
-)
 
 const channel = -1001234567890
 // Distinctive id and names, so a search of the whole database for them finds only what is theirs.
@@ -63,7 +38,7 @@ const env = { CONFESSION_COOLDOWN: "0 seconds", CONFESSIONS_PER_HOUR: "1000", RE
 const launch = () =>
   Effect.gen(function* () {
     const fake = yield* BotApiEmulator
-    const app = yield* Layer.build(TestApp.layer({ features, env, database: TestDatabase.layer() }))
+    const app = yield* Layer.build(TestApp.layer({ features: App.features, env, database: TestDatabase.layer() }))
     const dispatcher = Context.get(app, Dispatcher)
     const courier = Context.get(app, Courier)
     const sql = Context.get(app, SqlClient.SqlClient)
