@@ -79,7 +79,7 @@ const launch = (
         yield* fake.waitUntil(() => fake.confirmedOffset() > last)
         yield* dispatcher.awaitIdle
         // Then what the handled updates queued in the outbox: notices, admin copies, channel posts.
-        yield* courier.settle
+        yield* TestApp.settled(courier, sql)
       })
 
     const say = (who: Person, body: string) => send(text(who, body))

@@ -76,7 +76,7 @@ export const launch = (
         // means handled; settled means the outbox delivered what they caused.
         yield* fake.waitUntil(() => fake.confirmedOffset() > last)
         yield* dispatcher.awaitIdle
-        yield* courier.settle
+        yield* TestApp.settled(courier, sql)
         return fake.calls.slice(mark)
       })
 

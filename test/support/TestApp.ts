@@ -3,6 +3,7 @@
 import type { PgClient } from "@effect/sql-pg"
 import { Effect, Layer } from "effect"
 import type { SqlClient } from "effect/sql"
+import type { Courier } from "../../src/services/Courier.ts"
 import * as App from "../../src/App.ts"
 import { AppConfig } from "../../src/AppConfig.ts"
 import { BotApiEmulator, token } from "../../src/emulator/BotApiEmulator.ts"
@@ -42,3 +43,20 @@ export const layer = <E, R>(options: {
       )
     })
   )
+
+/**
+ * Delivers what the outbox holds that is due (`courier.settle`) until the table agrees that nothing due is left: a
+ * row the delivery fiber recorded just as `settle` looked (a parent sent, so its child fell due) is delivered too.
+ */
+export const settled = (courier: Courier["Service"], sql: SqlClient.SqlClient) =>
+  Effect.gen(function* () {
+    for (;;) {
+      yield* courier.settle
+      const [due] = yield* sql<{ n: number }>`
+        select count(*)::int as n from outbox o
+        where o.status = 'pending' and o.due_at <= now()
+          and (o.parent_id is null or exists (select 1 from outbox p where p.id = o.parent_id and p.status <> 'pending'))`
+      if ((due?.n ?? 0) === 0) return
+      yield* Effect.sleep("20 millis")
+    }
+  }).pipe(Effect.timeoutOrElse({ duration: "20 seconds", orElse: () => Effect.die(new Error("the outbox kept due rows for 20 s")) }))
