@@ -13,7 +13,7 @@ import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Database from "../../src/sql/Database.ts"
 import { temporaryProblem } from "../../src/views/Messages.ts"
-import { token } from "../../src/emulator/BotApiEmulator.ts"
+import { token, unthrottledEnv } from "../../src/emulator/BotApiEmulator.ts"
 import * as Load from "./load.ts"
 import * as Prometheus from "./prometheus.ts"
 import * as SqlCounter from "./sql-counter.ts"
@@ -161,12 +161,7 @@ export const botEnv = (apiRoot: string, httpPort: number): Record<string, string
   HTTP_PORT: String(httpPort),
   ADMIN_IDS: ids.admins.join(","),
   CHANNEL_ID: ids.channel,
-  // The emulator is not Telegram: it has no per-chat or global limits, so the bot's own limiter is opened wide
-  // (TELEGRAM_RATE_* at their maximum). Against real Telegram the defaults (30/s overall, 1/s per chat) apply.
-  TELEGRAM_RATE_GLOBAL: "100000",
-  TELEGRAM_RATE_PER_CHAT: "100000",
-  TELEGRAM_RATE_PER_CHAT_BURST: "100000",
-  TELEGRAM_RATE_PER_GROUP: "100000",
+  ...unthrottledEnv,
   // Virtual users confess every ~20 actions and comment every ~10; the per-user anti-spam limits would turn most of
   // those into refusals.
   CONFESSIONS_PER_HOUR: "1000",

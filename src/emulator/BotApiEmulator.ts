@@ -53,6 +53,17 @@ export const botInfo: UserFromGetMe = {
 
 export const token = "123456:TEST-TOKEN"
 
+/**
+ * Settings that open the bot's own outgoing limiter wide (TELEGRAM_RATE_* at their maximum) for a bot talking to this
+ * emulator, which has no per-chat or global limits; against Telegram the defaults (30/s overall, 1/s per chat) apply.
+ */
+export const unthrottledEnv: Readonly<Record<string, string>> = {
+  TELEGRAM_RATE_GLOBAL: "100000",
+  TELEGRAM_RATE_PER_CHAT: "100000",
+  TELEGRAM_RATE_PER_CHAT_BURST: "100000",
+  TELEGRAM_RATE_PER_GROUP: "100000"
+}
+
 export interface EmulatorOptions {
   /** 0 (the default) takes a free port. */
   readonly port?: number | undefined

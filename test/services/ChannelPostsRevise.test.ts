@@ -13,11 +13,10 @@ import { Courier } from "../../src/services/Courier.ts"
 import { Telegram } from "../../src/services/Telegram.ts"
 import { Outbox } from "../../src/sql/Outbox.ts"
 import * as Messages from "../../src/views/Messages.ts"
-import { duringUpdate, newConfession, newUser, usersOnDatabase } from "../support/Fixtures.ts"
+import { duringUpdate, newConfession, newUser, unlimited, usersOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const channel = "-1001234567890"
-const unlimited = { globalPerSecond: 100_000, privateChatPerSecond: 100_000, privateChatBurst: 100_000, groupPerMinute: 100_000 }
 
 const world = Effect.gen(function* () {
   const fake = yield* BotApiEmulator

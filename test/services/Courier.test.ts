@@ -14,11 +14,10 @@ import { Users } from "../../src/services/Users.ts"
 import { Outbox } from "../../src/sql/Outbox.ts"
 import * as Messages from "../../src/views/Messages.ts"
 import { type ApiCall, BotApiEmulator, token } from "../../src/emulator/BotApiEmulator.ts"
-import { duringUpdate, newConfession, newUser, usersOnDatabase } from "../support/Fixtures.ts"
+import { duringUpdate, newConfession, newUser, unlimited, usersOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
 const channel = "-1001234567890"
-const unlimited: RateLimits = { globalPerSecond: 100_000, privateChatPerSecond: 100_000, privateChatBurst: 100_000, groupPerMinute: 100_000 }
 
 /** The courier and its helpers over the shared database, talking to a fresh fake, on this test's clock. */
 const world = (adminIds: ReadonlyArray<number>, rateLimits: RateLimits = unlimited) =>

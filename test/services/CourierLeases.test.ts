@@ -14,10 +14,9 @@ import { Telegram } from "../../src/services/Telegram.ts"
 import { Users } from "../../src/services/Users.ts"
 import { Outbox } from "../../src/sql/Outbox.ts"
 import * as Messages from "../../src/views/Messages.ts"
-import { duringUpdate, newUser, usersOnDatabase } from "../support/Fixtures.ts"
+import { duringUpdate, newUser, unlimited, usersOnDatabase } from "../support/Fixtures.ts"
 import * as TestDatabase from "../support/TestDatabase.ts"
 
-const unlimited = { globalPerSecond: 100_000, privateChatPerSecond: 100_000, privateChatBurst: 100_000, groupPerMinute: 100_000 }
 
 /**
  * A courier (as one process has it) over the shared database and the test's emulator, on the test's clock; without

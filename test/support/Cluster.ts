@@ -9,7 +9,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { freePort, logTail, startProcess } from "../../scripts/bench/harness.ts"
-import { token } from "../../src/emulator/BotApiEmulator.ts"
+import { token, unthrottledEnv } from "../../src/emulator/BotApiEmulator.ts"
 import * as Database from "../../src/sql/Database.ts"
 import { probeTable } from "./ClusterBot.ts"
 import * as TestDatabase from "./TestDatabase.ts"
@@ -87,10 +87,7 @@ export const startBot = (options: BotOptions) =>
         LOG_FORMAT: "json",
         SHUTDOWN_GRACE: "5 seconds",
         DB_POOL_MAX: "4",
-        TELEGRAM_RATE_GLOBAL: "100000",
-        TELEGRAM_RATE_PER_CHAT: "100000",
-        TELEGRAM_RATE_PER_CHAT_BURST: "100000",
-        TELEGRAM_RATE_PER_GROUP: "100000",
+        ...unthrottledEnv,
         CONFESSIONS_PER_HOUR: "1000",
         CONFESSION_COOLDOWN: "0 seconds",
         ...(options.webhook ? { BOT_MODE: "webhook", WEBHOOK_URL: webhookUrl, WEBHOOK_SECRET: webhookSecret } : {}),

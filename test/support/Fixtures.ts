@@ -4,12 +4,16 @@ import { Effect, Layer, Option, Predicate, Ref } from "effect"
 import { SqlClient } from "effect/sql"
 import { ConfessionId, UpdateId, UserId } from "../../src/domain/Ids.ts"
 import { StatsCache, type StatsCacheOptions } from "../../src/services/StatsCache.ts"
+import type { RateLimits } from "../../src/services/Telegram.ts"
 import { StatsQueries } from "../../src/services/StatsQueries.ts"
 import { Users } from "../../src/services/Users.ts"
 import { type AlreadyProcessed, CurrentUpdate, Processed } from "../../src/sql/Processed.ts"
 import * as TestDatabase from "./TestDatabase.ts"
 
 /** Users and Processed on a fresh, migrated database, all of them visible to the test. */
+/** Telegram limits a test never meets (the emulator has none). */
+export const unlimited: RateLimits = { globalPerSecond: 100_000, privateChatPerSecond: 100_000, privateChatBurst: 100_000, groupPerMinute: 100_000 }
+
 export const usersOnDatabase = () =>
   Users.layer.pipe(
     Layer.provideMerge(Processed.layer({ retention: "48 hours", pruneInterval: "1 hour" })),

@@ -6,7 +6,7 @@ import type { SqlClient } from "effect/sql"
 import type { Courier } from "../../src/services/Courier.ts"
 import * as App from "../../src/App.ts"
 import { AppConfig } from "../../src/AppConfig.ts"
-import { BotApiEmulator, token } from "../../src/emulator/BotApiEmulator.ts"
+import { BotApiEmulator, token, unthrottledEnv } from "../../src/emulator/BotApiEmulator.ts"
 
 export const admins = { bea: 900_001, cal: 900_002 } as const
 
@@ -20,10 +20,7 @@ export const baseEnv = (apiRoot: string): Record<string, string> => ({
   LOG_LEVEL: "warn",
   LOG_FORMAT: "json",
   SHUTDOWN_GRACE: "5 seconds",
-  TELEGRAM_RATE_GLOBAL: "100000",
-  TELEGRAM_RATE_PER_CHAT: "100000",
-  TELEGRAM_RATE_PER_CHAT_BURST: "100000",
-  TELEGRAM_RATE_PER_GROUP: "100000"
+  ...unthrottledEnv
 })
 
 /**

@@ -3,6 +3,7 @@
 // and its POST endpoints.
 import { ConfigProvider, Deferred, Effect } from "effect"
 import type { Message } from "grammy/types"
+import { unthrottledEnv } from "../../src/emulator/BotApiEmulator.ts"
 import * as Playground from "../../src/playground/Playground.ts"
 import * as TestDatabase from "./TestDatabase.ts"
 
@@ -12,10 +13,7 @@ export const env: Record<string, string> = {
   LOG_FORMAT: "json",
   SHUTDOWN_GRACE: "2 seconds",
   CONFESSION_COOLDOWN: "0 seconds",
-  TELEGRAM_RATE_GLOBAL: "100000",
-  TELEGRAM_RATE_PER_CHAT: "100000",
-  TELEGRAM_RATE_PER_CHAT_BURST: "100000",
-  TELEGRAM_RATE_PER_GROUP: "100000"
+  ...unthrottledEnv
 }
 
 export interface PageEvent {
